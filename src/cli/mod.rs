@@ -1,0 +1,95 @@
+//! The command line: parse → call an `ops` function → print. Nothing else lives here.
+
+mod args;
+mod completion;
+mod lint;
+mod show;
+mod template;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+pub use args::{GlobalArgs, ValuesArgs};
+
+/// bscope-chart renders, diffs, installs and packages the BattleScope observability chart.
+#[derive(Debug, Parser)]
+#[command(
+    name = "bscope-chart",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Render the chart locally and print the manifests.
+    Template(template::TemplateArgs),
+    /// Run every offline check and report all problems.
+    Lint(lint::LintArgs),
+    /// Print the chart's values.yaml, Chart.yaml or values.schema.json.
+    Show(show::ShowArgs),
+    /// Print a shell completion script.
+    Completion(completion::CompletionArgs),
+}
+
+/// Parse the process arguments, run, and return the exit code (0 ok, 1 error).
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(1),
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let mut err = anstream::stderr();
+            let _ = writeln!(err, "{}", style_error(&e.to_string()));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> crate::Result<ExitCode> {
+    match cli.command {
+        Command::Template(a) => template::run(&cli.global, a),
+        Command::Lint(a) => lint::run(&cli.global, a),
+        Command::Show(a) => show::run(&cli.global, a),
+        Command::Completion(a) => completion::run(a, &mut Cli::command()),
+    }
+}
+
+/// Colour `error:` and `help:` prefixes (anstream strips them off a non-terminal / NO_COLOR).
+pub(crate) fn style_error(text: &str) -> String {
+    let red = anstyle::Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Red.into()));
+    let cyan = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Cyan.into()));
+    text.lines()
+        .map(|l| {
+            if let Some(rest) = l.strip_prefix("error:") {
+                format!("{red}error:{red:#}{rest}")
+            } else if let Some(rest) = l.strip_prefix("  = help:") {
+                format!("  = {cyan}help:{cyan:#}{rest}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,56 @@
+//! One function per command, composing the library's pieces. No flag parsing, no printing.
+
+pub mod lint;
+pub mod show;
+pub mod template;
+
+use std::path::PathBuf;
+
+use crate::chart::Chart;
+use crate::error::Result;
+use crate::render::{self, Capabilities, ReleaseInfo, RenderRequest, Rendered};
+use crate::values::{self, ComputedValues, Layer, ValueOptions};
+
+/// Default release name.
+pub const DEFAULT_RELEASE: &str = "observability";
+/// Default namespace.
+pub const DEFAULT_NAMESPACE: &str = "battlescope";
+
+/// What every rendering command needs to know.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// `--chart`, or `None` for the embedded chart.
+    pub chart: Option<PathBuf>,
+    /// Release name.
+    pub release: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// Values flags.
+    pub values: ValueOptions,
+}
+
+/// Load the chart, compute values and render, offline.
+pub fn render_offline(opts: &RenderOptions) -> Result<(Chart, ComputedValues, Rendered)> {
+    let chart = Chart::load_or_embedded(opts.chart.as_deref())?;
+    let layers = opts.values.layers()?;
+    let values = compute_values(&chart, &layers)?;
+    let release = ReleaseInfo::install(&opts.release, &opts.namespace);
+    let rendered = render::render(&RenderRequest {
+        chart: &chart,
+        values: &values.merged,
+        release: &release,
+        capabilities: &Capabilities::default(),
+        lookup: None,
+    })?;
+    Ok((chart, values, rendered))
+}
+
+/// Merge and validate values for `chart`.
+pub fn compute_values(chart: &Chart, layers: &[Layer]) -> Result<ComputedValues> {
+    values::compute(
+        &chart.values_yaml()?,
+        chart.schema_json()?.as_deref(),
+        &chart.origin,
+        layers,
+    )
+}

@@ -1,0 +1,225 @@
+//! Filters and functions available to templates, beyond minijinja's built-ins.
+//!
+//! Names follow what Helm users know (`toyaml`, `nindent`, `b64encode`, `required`, `lookup`),
+//! spelled the Jinja way (lower case filters, `value | filter(args)`).
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use minijinja::value::{Serde, Value};
+use minijinja::{Environment, Error, ErrorKind};
+use sha2::Digest as _;
+
+use super::{Lookup, toyaml};
+use crate::chart::ChartFiles;
+
+/// Register every filter and function on `env`.
+pub fn register(
+    env: &mut Environment<'_>,
+    files: Arc<ChartFiles>,
+    lookup: Option<Arc<dyn Lookup>>,
+) {
+    env.add_filter("toyaml", to_yaml);
+    env.add_filter("tojson", to_json);
+    env.add_filter("nindent", nindent);
+    env.add_filter("b64encode", b64encode);
+    env.add_filter("b64decode", b64decode);
+    env.add_filter("sha256", sha256);
+    env.add_filter("quote", quote);
+    env.add_filter("required", required);
+    env.add_function("fail", fail);
+    env.add_function("random_alnum", random_alnum);
+    {
+        let files = files.clone();
+        env.add_function("file", move |path: &str| -> Result<String, Error> {
+            let key = format!("files/{path}");
+            let bytes = files.get(&key).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("file(): chart has no file `{key}`"),
+                )
+            })?;
+            String::from_utf8(bytes.clone()).map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("file(): `{key}` is not UTF-8 text"),
+                )
+            })
+        });
+    }
+    env.add_function("files", move |prefix: Option<&str>| -> Value {
+        let prefix = format!("files/{}", prefix.unwrap_or(""));
+        let names: Vec<String> = files
+            .keys()
+            .filter(|k| k.starts_with(&prefix))
+            .map(|k| k.trim_start_matches("files/").to_string())
+            .collect();
+        Value::from(names)
+    });
+    env.add_function(
+        "lookup",
+        move |api_version: &str, kind: &str, namespace: &str, name: &str| -> Result<Value, Error> {
+            let Some(lookup) = &lookup else {
+                return Ok(empty_map());
+            };
+            match lookup.lookup(api_version, kind, namespace, name) {
+                Ok(Some(obj)) => Ok(Value::from(Serde(obj))),
+                Ok(None) => Ok(empty_map()),
+                Err(e) => Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("lookup({kind} {namespace}/{name}): {e}"),
+                )),
+            }
+        },
+    );
+}
+
+/// Convert a template value to JSON data.
+pub fn to_json_value(v: &Value) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(v).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("not serializable: {e}"),
+        )
+    })
+}
+
+fn to_yaml(v: &Value) -> Result<String, Error> {
+    Ok(toyaml::to_yaml(&to_json_value(v)?))
+}
+
+fn to_json(v: &Value) -> Result<String, Error> {
+    serde_json::to_string(&to_json_value(v)?)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+}
+
+/// A newline, then `s` with every non-empty line indented by `width` spaces (Helm's `nindent`).
+fn nindent(s: &str, width: usize) -> String {
+    let pad = " ".repeat(width);
+    let mut out = String::with_capacity(s.len() + 16);
+    for line in s.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+fn b64encode(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn b64decode(s: &str) -> Result<String, Error> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("b64decode: invalid base64: {e}"),
+            )
+        })?;
+    String::from_utf8(bytes).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "b64decode: result is not UTF-8",
+        )
+    })
+}
+
+fn sha256(s: &str) -> String {
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+fn quote(v: &Value) -> Result<String, Error> {
+    let s = match v.as_str() {
+        Some(s) => s.to_string(),
+        None if v.is_none() => String::new(),
+        None => v.to_string(),
+    };
+    serde_json::to_string(&s).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+}
+
+fn required(v: &Value, message: Option<&str>) -> Result<Value, Error> {
+    let missing = v.is_undefined() || v.is_none() || v.as_str() == Some("");
+    if missing {
+        Err(Error::new(
+            ErrorKind::InvalidOperation,
+            message.unwrap_or("a required value is missing").to_string(),
+        ))
+    } else {
+        Ok(v.clone())
+    }
+}
+
+fn fail(message: &str) -> Result<Value, Error> {
+    Err(Error::new(ErrorKind::InvalidOperation, message.to_string()))
+}
+
+/// Random alphanumeric string from the OS's randomness (for generate-once passwords).
+fn random_alnum(n: usize) -> Result<String, Error> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    if n > 4096 {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "random_alnum: at most 4096 characters",
+        ));
+    }
+    let mut bytes = vec![0u8; n * 2];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("random_alnum: {e}")))?;
+    // 62 does not divide 256; rejection sampling keeps the distribution uniform.
+    let mut out = String::with_capacity(n);
+    let mut pool = bytes.into_iter();
+    while out.len() < n {
+        let b = match pool.next() {
+            Some(b) => b,
+            None => {
+                let mut more = [0u8; 64];
+                getrandom::fill(&mut more).map_err(|e| {
+                    Error::new(ErrorKind::InvalidOperation, format!("random_alnum: {e}"))
+                })?;
+                pool = more.to_vec().into_iter();
+                continue;
+            }
+        };
+        if b < 248 {
+            out.push(ALPHABET[(b % 62) as usize] as char);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nindent_adds_newline_and_indents() {
+        assert_eq!(nindent("a\n\nb", 2), "\n  a\n\n  b");
+    }
+
+    #[test]
+    fn base64_roundtrip_and_sha() {
+        assert_eq!(b64encode("admin"), "YWRtaW4=");
+        assert_eq!(b64decode("YWRtaW4=").unwrap(), "admin");
+        assert!(b64decode("!!").is_err());
+        assert_eq!(
+            sha256(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn random_is_alnum_and_sized() {
+        let s = random_alnum(40).unwrap();
+        assert_eq!(s.len(), 40);
+        assert!(s.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(s, random_alnum(40).unwrap());
+    }
+}
+
+fn empty_map() -> Value {
+    Value::from(std::collections::BTreeMap::<String, Value>::new())
+}

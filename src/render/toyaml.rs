@@ -1,0 +1,225 @@
+//! A small, deterministic YAML emitter for JSON-shaped data.
+//!
+//! Why not a serde YAML serializer: we need exact control over two things. Strings that a YAML
+//! 1.1 reader (the API server, kubectl, Helm) would take as another type — `on`, `no`, `0644`,
+//! `1e3`, `2024-01-01` — must be quoted; and multi-line strings (configs inside ConfigMaps) must
+//! come out as readable literal blocks so that diffs and `template` output stay reviewable.
+
+use serde_json::Value;
+use std::fmt::Write as _;
+
+/// Emit `value` as block YAML without a trailing newline.
+pub fn to_yaml(value: &Value) -> String {
+    let mut out = String::new();
+    emit(&mut out, value, 0, Context::Top);
+    while out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Context {
+    Top,
+    MapValue,
+}
+
+fn emit(out: &mut String, value: &Value, indent: usize, ctx: Context) {
+    let pad = " ".repeat(indent);
+    match value {
+        Value::Object(m) if !m.is_empty() => {
+            if ctx == Context::MapValue {
+                out.push('\n');
+            }
+            for (k, v) in m {
+                let _ = write!(out, "{pad}{}:", scalar_string(k, indent));
+                emit_child(out, v, indent, true);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            if ctx == Context::MapValue {
+                out.push('\n');
+            }
+            for item in items {
+                let mut buf = String::new();
+                match item {
+                    Value::Object(m) if !m.is_empty() => {
+                        emit(&mut buf, item, indent + 2, Context::Top)
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        emit(&mut buf, item, indent + 2, Context::Top)
+                    }
+                    _ => {
+                        let _ = write!(buf, "{pad}  ");
+                        emit_scalar(&mut buf, item, indent + 2);
+                        buf.push('\n');
+                    }
+                }
+                // Replace the first line's indentation with the "- " marker.
+                let _ = write!(out, "{pad}- {}", &buf[indent + 2..]);
+            }
+        }
+        _ => {
+            if ctx == Context::MapValue {
+                out.push(' ');
+            }
+            emit_scalar(out, value, indent);
+            out.push('\n');
+        }
+    }
+}
+
+fn emit_child(out: &mut String, v: &Value, indent: usize, in_map: bool) {
+    match v {
+        Value::Object(m) if !m.is_empty() => emit(out, v, indent + 2, Context::MapValue),
+        // Lists inside maps are not indented further, as kubectl prints them.
+        Value::Array(a) if !a.is_empty() && in_map => emit(out, v, indent, Context::MapValue),
+        _ => emit(out, v, indent, Context::MapValue),
+    }
+}
+
+fn emit_scalar(out: &mut String, v: &Value, indent: usize) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => out.push_str(&scalar_string(s, indent)),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
+    }
+}
+
+/// A string as a YAML scalar: plain when unambiguous, a literal block when multi-line,
+/// double-quoted otherwise.
+fn scalar_string(s: &str, indent: usize) -> String {
+    if s.contains('\n') && block_ok(s) {
+        return literal_block(s, indent);
+    }
+    if plain_ok(s) {
+        s.to_string()
+    } else {
+        quoted(s)
+    }
+}
+
+/// Words that YAML 1.1 reads as booleans or null.
+const AMBIGUOUS_WORDS: &[&str] = &[
+    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "<<", "=",
+];
+
+fn plain_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    let lower = s.to_ascii_lowercase();
+    if AMBIGUOUS_WORDS.contains(&lower.as_str()) {
+        return false;
+    }
+    // Anything that starts like a number, date or special float is quoted, however it
+    // continues: cheaper and safer than re-implementing every YAML 1.1 number form.
+    if first.is_ascii_digit() || matches!(first, '+' | '-' | '.') {
+        return false;
+    }
+    if "!&*?:,[]{}#|>@`\"'%".contains(first) || first.is_whitespace() {
+        return false;
+    }
+    if s.ends_with(|c: char| c.is_whitespace() || c == ':') {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.contains(":\t") {
+        return false;
+    }
+    s.chars().all(|c| !c.is_control())
+}
+
+fn block_ok(s: &str) -> bool {
+    // Leading spaces on the first line would need an indentation indicator; control characters
+    // and carriage returns do not survive a literal block. Fall back to quoting for those.
+    // `|+` (keep) would need trailing blank lines, which the end of a document swallows.
+    !s.ends_with("\n\n")
+        && !s.starts_with([' ', '\t'])
+        && !s.starts_with('\n')
+        && s.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())
+        && !s.lines().any(|l| l.ends_with([' ', '\t']))
+}
+
+fn literal_block(s: &str, indent: usize) -> String {
+    let trailing = s.len() - s.trim_end_matches('\n').len();
+    let chomp = if trailing == 0 { "|-" } else { "|" };
+    let pad = " ".repeat(indent + 2);
+    let mut out = chomp.to_string();
+    for line in s.trim_end_matches('\n').split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+fn quoted(s: &str) -> String {
+    // JSON string syntax is valid YAML double-quoted syntax.
+    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn roundtrip(v: &Value) -> Value {
+        crate::values::yaml::from_str_strict(&to_yaml(v), "t").unwrap()
+    }
+
+    #[test]
+    fn quotes_yaml11_ambiguities() {
+        let v = json!({"a": "on", "b": "no", "c": "0644", "d": "1e3", "e": "2024-01-01", "f": "1.10",
+                       "g": "", "h": "Yes", "i": "-x", "j": "a: b", "k": "~"});
+        let y = to_yaml(&v);
+        for line in y.lines() {
+            assert!(line.contains(": \""), "unquoted ambiguous value: {line}");
+        }
+        assert_eq!(roundtrip(&v), v);
+    }
+
+    #[test]
+    fn plain_where_safe() {
+        let v = json!({"url": "http://prometheus:9090", "name": "grafana", "num": 3, "t": true, "z": null, "n": 1});
+        assert_eq!(
+            to_yaml(&v),
+            "url: http://prometheus:9090\nname: grafana\nnum: 3\nt: true\nz: null\n\"n\": 1"
+        );
+    }
+
+    #[test]
+    fn nested_layout() {
+        let v = json!({"spec": {"ports": [{"name": "http", "port": 80}], "empty": [], "m": {}}, "l": [[1, 2], "x"]});
+        let y = to_yaml(&v);
+        assert_eq!(
+            y,
+            "spec:\n  ports:\n  - name: http\n    port: 80\n  empty: []\n  m: {}\nl:\n- - 1\n  - 2\n- x"
+        );
+        assert_eq!(roundtrip(&v), v);
+    }
+
+    #[test]
+    fn multiline_strings_are_literal_blocks() {
+        let v = json!({"cfg": "a: 1\n\nb:\n  - x\n", "nonl": "x\ny", "many": "x\n\n\n"});
+        let y = to_yaml(&v);
+        assert!(y.starts_with("cfg: |\n  a: 1\n\n  b:\n    - x\n"), "{y}");
+        assert_eq!(roundtrip(&v), v);
+    }
+
+    #[test]
+    fn awkward_strings_roundtrip() {
+        let v = json!({"a": " lead", "b": "tab\there", "c": "ctl\u{1}", "d": " x\ny", "e": "trail \nx", "f": "#c", "g": "k: v\n"});
+        assert_eq!(roundtrip(&v), v);
+    }
+
+    #[test]
+    fn top_level_scalar() {
+        assert_eq!(to_yaml(&json!("on")), "\"on\"");
+        assert_eq!(to_yaml(&json!([])), "[]");
+    }
+}
