@@ -166,29 +166,21 @@ fn random_alnum(n: usize) -> Result<String, Error> {
             "random_alnum: at most 4096 characters",
         ));
     }
-    let mut bytes = vec![0u8; n * 2];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("random_alnum: {e}")))?;
     // 62 does not divide 256; rejection sampling keeps the distribution uniform.
     let mut out = String::with_capacity(n);
-    let mut pool = bytes.into_iter();
+    let mut buf = [0u8; 64];
     while out.len() < n {
-        let b = match pool.next() {
-            Some(b) => b,
-            None => {
-                let mut more = [0u8; 64];
-                getrandom::fill(&mut more).map_err(|e| {
-                    Error::new(ErrorKind::InvalidOperation, format!("random_alnum: {e}"))
-                })?;
-                pool = more.to_vec().into_iter();
-                continue;
-            }
-        };
-        if b < 248 {
+        getrandom::fill(&mut buf)
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("random_alnum: {e}")))?;
+        for &b in buf.iter().filter(|&&b| b < 248).take(n - out.len()) {
             out.push(ALPHABET[(b % 62) as usize] as char);
         }
     }
     Ok(out)
+}
+
+fn empty_map() -> Value {
+    Value::from(std::collections::BTreeMap::<String, Value>::new())
 }
 
 #[cfg(test)]
@@ -218,8 +210,4 @@ mod tests {
         assert!(s.chars().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(s, random_alnum(40).unwrap());
     }
-}
-
-fn empty_map() -> Value {
-    Value::from(std::collections::BTreeMap::<String, Value>::new())
 }
