@@ -128,6 +128,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Talking to the cluster failed: unreachable, forbidden, invalid object, timeout, lock held.
+    /// The message names the object or release and says what to do.
+    #[error("error: {0}")]
+    Cluster(String),
+
     /// A command-line usage error that clap cannot express.
     #[error("error: {0}")]
     Usage(String),

@@ -11,10 +11,12 @@
 
 pub mod chart;
 pub mod cli;
+pub mod cluster;
 pub mod error;
 pub mod manifest;
 pub mod ops;
 pub mod package;
+pub mod release;
 pub mod render;
 pub mod values;
 

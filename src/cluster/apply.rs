@@ -1,0 +1,219 @@
+//! Server-side apply, ownership checks, reading live state, and deletion.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
+use serde_json::Value;
+
+use super::Cluster;
+use crate::error::{Error, Result};
+use crate::manifest::{
+    INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, Object, ObjectRef, RESOURCE_POLICY_ANNOTATION,
+};
+
+/// The field manager of every apply.
+pub const FIELD_MANAGER: &str = "bscope-chart";
+
+/// Live objects by identity.
+pub type Live = HashMap<ObjectRef, Value>;
+
+/// Label selector matching the objects of `release`.
+pub fn release_selector(release: &str) -> String {
+    format!("{MANAGED_BY_LABEL}={MANAGED_BY},{INSTANCE_LABEL}={release}")
+}
+
+/// Read the release's live objects: one label-selected list per kind of `refs`.
+pub async fn read_owned<'a>(
+    cluster: &Cluster,
+    release: &str,
+    namespace: &str,
+    refs: impl IntoIterator<Item = &'a ObjectRef>,
+) -> Result<Live> {
+    let kinds: BTreeSet<(String, String)> = refs
+        .into_iter()
+        .map(|r| (r.api_version(), r.kind.clone()))
+        .collect();
+    let selector = release_selector(release);
+    let lists = futures::future::join_all(
+        kinds
+            .iter()
+            .map(|(av, kind)| cluster.list(av, kind, namespace, Some(&selector))),
+    )
+    .await;
+    let mut live = Live::new();
+    for list in lists {
+        for body in list? {
+            let obj = Object {
+                source: String::new(),
+                body,
+            };
+            live.insert(obj.id(), obj.body);
+        }
+    }
+    Ok(live)
+}
+
+/// Why we may not touch `live` for `release`, if we may not.
+pub fn foreign_owner(live: &Value, release: &str) -> Option<String> {
+    let labels = live.get("metadata").and_then(|m| m.get("labels"));
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    match (label(MANAGED_BY_LABEL), label(INSTANCE_LABEL)) {
+        (Some(MANAGED_BY), Some(r)) if r == release => None,
+        (Some(MANAGED_BY), Some(other)) => Some(format!("it belongs to release {other:?}")),
+        (Some(other), _) => Some(format!("it is managed by {other:?}")),
+        (None, _) => Some("it exists and is not managed by bscope-chart".to_string()),
+    }
+}
+
+/// True when the object asks to be kept on prune and uninstall.
+pub fn is_kept(body: &Value) -> bool {
+    body.get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(RESOURCE_POLICY_ANNOTATION))
+        .and_then(Value::as_str)
+        == Some("keep")
+}
+
+/// Server-side apply one object (or dry-run it); returns the resulting object.
+pub async fn apply(cluster: &Cluster, obj: &Object, dry_run: bool) -> Result<Value> {
+    let id = obj.id();
+    let (api, _) = cluster.api_for(&id).await?;
+    let dynamic: DynamicObject = serde_json::from_value(obj.body.clone())
+        .map_err(|e| Error::Cluster(format!("{id}: {e}")))?;
+    let mut pp = PatchParams::apply(FIELD_MANAGER).force();
+    if dry_run {
+        pp = pp.dry_run();
+    }
+    cluster.count();
+    let out = api
+        .patch(&id.name, &pp, &Patch::Apply(&dynamic))
+        .await
+        .map_err(|e| cluster.error(&format!("applying {id} (from {})", obj.source), e))?;
+    let mut v = serde_json::to_value(out).map_err(|e| Error::Cluster(format!("{id}: {e}")))?;
+    if let Some(m) = v.as_object_mut() {
+        m.insert("apiVersion".into(), obj.api_version().into());
+        m.insert("kind".into(), obj.kind().into());
+    }
+    Ok(v)
+}
+
+/// Delete one object (background propagation). Returns false if it was already gone.
+pub async fn delete(cluster: &Cluster, r: &ObjectRef) -> Result<bool> {
+    let (api, _) = cluster.api_for(r).await?;
+    cluster.count();
+    let dp = DeleteParams {
+        propagation_policy: Some(PropagationPolicy::Background),
+        ..Default::default()
+    };
+    match api.delete(&r.name, &dp).await {
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+        Err(e) => Err(cluster.error(&format!("deleting {r}"), e)),
+    }
+}
+
+/// True when every field of `desired` has the same value in `live` (extra fields in `live`,
+/// such as server defaults, are ignored). Quantities compare by value (`0.5` = `500m`).
+pub fn is_subset(desired: &Value, live: &Value) -> bool {
+    match (desired, live) {
+        (Value::Object(d), Value::Object(l)) => d.iter().all(|(k, dv)| {
+            l.get(k).is_some_and(|lv| is_subset(dv, lv)) || (is_empty(dv) && !l.contains_key(k))
+        }),
+        (Value::Array(d), Value::Array(l)) => {
+            d.len() == l.len() && d.iter().zip(l).all(|(a, b)| is_subset(a, b))
+        }
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Value::String(a), Value::String(b)) => {
+            a == b || quantity(a).is_some_and(|q| Some(q) == quantity(b))
+        }
+        (Value::Number(a), Value::String(b)) | (Value::String(b), Value::Number(a)) => {
+            quantity(b).is_some_and(|q| Some(q) == a.as_f64())
+        }
+        (a, b) => a == b,
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// Value of a Kubernetes quantity (`500m`, `1Gi`, `2`), if `s` is one.
+pub fn quantity(s: &str) -> Option<f64> {
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+        .unwrap_or(s.len());
+    let (num, suffix) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0_f64.powi(2),
+        "Gi" => 1024.0_f64.powi(3),
+        "Ti" => 1024.0_f64.powi(4),
+        "Pi" => 1024.0_f64.powi(5),
+        _ => return None,
+    };
+    Some(n * mult)
+}
+
+/// Group refs by kind for messages (`ConfigMap: a, b`).
+pub fn summarize(refs: &[ObjectRef]) -> String {
+    let mut by_kind: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in refs {
+        by_kind.entry(&r.kind).or_default().push(&r.name);
+    }
+    by_kind
+        .iter()
+        .map(|(k, names)| format!("{k}: {}", names.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn subset_ignores_defaults_and_normalises_quantities() {
+        let desired =
+            json!({"spec": {"ports": [{"port": 80}], "cpu": "0.5", "mem": "1Gi", "n": 1}});
+        let live = json!({"spec": {"ports": [{"port": 80, "protocol": "TCP"}], "cpu": "500m", "mem": "1024Mi", "n": 1.0, "x": 2}});
+        assert!(is_subset(&desired, &live));
+        assert!(!is_subset(&json!({"spec": {"n": 2}}), &live));
+        assert!(!is_subset(&json!({"spec": {"ports": []}}), &live));
+        assert!(is_subset(&json!({"a": {}}), &json!({})));
+    }
+
+    #[test]
+    fn ownership() {
+        let ours =
+            json!({"metadata": {"labels": {MANAGED_BY_LABEL: MANAGED_BY, INSTANCE_LABEL: "r"}}});
+        assert!(foreign_owner(&ours, "r").is_none());
+        assert!(foreign_owner(&ours, "other").unwrap().contains("\"r\""));
+        assert!(
+            foreign_owner(&json!({"metadata": {}}), "r")
+                .unwrap()
+                .contains("not managed")
+        );
+    }
+
+    #[test]
+    fn quantities() {
+        assert_eq!(quantity("500m"), Some(0.5));
+        assert_eq!(quantity("2Gi"), quantity("2048Mi"));
+        assert_eq!(quantity("abc"), None);
+        assert_eq!(quantity("10x"), None);
+    }
+}
