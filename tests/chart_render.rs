@@ -103,7 +103,10 @@ fn objects(manifest: &str) -> Vec<Value> {
 fn kind_name(obj: &Value) -> (String, String) {
     (
         obj["kind"].as_str().expect("kind").to_owned(),
-        obj["metadata"]["name"].as_str().expect("metadata.name").to_owned(),
+        obj["metadata"]["name"]
+            .as_str()
+            .expect("metadata.name")
+            .to_owned(),
     )
 }
 
@@ -122,7 +125,8 @@ fn workloads(objs: &[Value]) -> impl Iterator<Item = &Value> {
 fn config_checksums(objs: &[Value]) -> BTreeMap<String, String> {
     workloads(objs)
         .filter_map(|w| {
-            let sum = w["spec"]["template"]["metadata"]["annotations"]["checksum/config"].as_str()?;
+            let sum =
+                w["spec"]["template"]["metadata"]["annotations"]["checksum/config"].as_str()?;
             Some((kind_name(w).1, sum.to_owned()))
         })
         .collect()
@@ -143,9 +147,15 @@ fn both_values_files_render_every_seed_object_and_nothing_unexpected() {
 
         for obj in &objs {
             let (kind, name) = kind_name(obj);
-            assert!(obj["apiVersion"].is_string(), "{kind} {name} has no apiVersion");
+            assert!(
+                obj["apiVersion"].is_string(),
+                "{kind} {name} has no apiVersion"
+            );
             if CLUSTER_SCOPED.contains(&kind.as_str()) {
-                assert!(obj["metadata"]["namespace"].is_null(), "{kind} {name} is cluster-scoped");
+                assert!(
+                    obj["metadata"]["namespace"].is_null(),
+                    "{kind} {name} is cluster-scoped"
+                );
             } else {
                 assert_eq!(
                     obj["metadata"]["namespace"], "battlescope",
@@ -180,11 +190,19 @@ fn the_chart_defaults_render_without_values_files() {
 
 #[test]
 fn release_namespace_reaches_every_namespaced_object_and_the_bindings() {
-    let objs = objects(&render(&["-f", "values/minikube.yaml", "-n", "observability-test"]));
+    let objs = objects(&render(&[
+        "-f",
+        "values/minikube.yaml",
+        "-n",
+        "observability-test",
+    ]));
     for obj in &objs {
         let (kind, name) = kind_name(obj);
         if !CLUSTER_SCOPED.contains(&kind.as_str()) {
-            assert_eq!(obj["metadata"]["namespace"], "observability-test", "{kind} {name}");
+            assert_eq!(
+                obj["metadata"]["namespace"], "observability-test",
+                "{kind} {name}"
+            );
         }
     }
     for binding in ["prometheus", "promtail"] {
@@ -205,7 +223,10 @@ fn every_container_has_probes_resources_and_a_security_context() {
                 containers += 1;
                 let cname = c["name"].as_str().unwrap();
                 for probe in ["readinessProbe", "livenessProbe"] {
-                    assert!(c[probe].is_object(), "{kind} {name}/{cname} ({file}) lacks {probe}");
+                    assert!(
+                        c[probe].is_object(),
+                        "{kind} {name}/{cname} ({file}) lacks {probe}"
+                    );
                 }
                 for side in ["requests", "limits"] {
                     for res in ["cpu", "memory"] {
@@ -216,7 +237,10 @@ fn every_container_has_probes_resources_and_a_security_context() {
                     }
                 }
                 assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
-                assert!(c["image"].as_str().unwrap().contains(':'), "{cname}: image without tag");
+                assert!(
+                    c["image"].as_str().unwrap().contains(':'),
+                    "{cname}: image without tag"
+                );
             }
         }
         assert_eq!(containers, 6, "one container per component");
@@ -248,23 +272,39 @@ fn images_are_the_seeds_and_overridable() {
         "--set",
         "loki.image.repository=registry.example.com/loki,loki.image.tag=2.9.4",
     ]));
-    assert_eq!(image("Deployment", "loki", &objs), "registry.example.com/loki:2.9.4");
+    assert_eq!(
+        image("Deployment", "loki", &objs),
+        "registry.example.com/loki:2.9.4"
+    );
 }
 
 #[test]
 fn minikube_exposes_the_seed_node_ports_and_the_admin_api() {
     let objs = objects(&render(&["-f", "values/minikube.yaml"]));
-    for (service, port) in [("prometheus", 30500), ("grafana", 30501), ("jaeger-query", 30502)] {
+    for (service, port) in [
+        ("prometheus", 30500),
+        ("grafana", 30501),
+        ("jaeger-query", 30502),
+    ] {
         let svc = find(&objs, "Service", service);
         assert_eq!(svc["spec"]["type"], "NodePort", "{service}");
         assert_eq!(svc["spec"]["ports"][0]["nodePort"], port, "{service}");
     }
     for service in ["loki", "alertmanager", "jaeger-collector", "jaeger-agent"] {
         let svc = find(&objs, "Service", service);
-        assert_ne!(svc["spec"]["type"], "NodePort", "{service} is internal only");
+        assert_ne!(
+            svc["spec"]["type"], "NodePort",
+            "{service} is internal only"
+        );
     }
-    let args = &find(&objs, "Deployment", "prometheus")["spec"]["template"]["spec"]["containers"][0]["args"];
-    assert!(args.as_array().unwrap().iter().any(|a| a == "--web.enable-admin-api"));
+    let args = &find(&objs, "Deployment", "prometheus")["spec"]["template"]["spec"]["containers"]
+        [0]["args"];
+    assert!(
+        args.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "--web.enable-admin-api")
+    );
     for pvc in objs.iter().filter(|o| o["kind"] == "PersistentVolumeClaim") {
         assert_eq!(pvc["spec"]["storageClassName"], "standard");
     }
@@ -275,14 +315,27 @@ fn prod_has_no_node_port_and_no_admin_api() {
     let manifest = render(&["-f", "values/prod.yaml"]);
     assert!(!manifest.contains("NodePort"), "prod exposes a NodePort");
     assert!(!manifest.contains("nodePort"), "prod sets a nodePort");
-    assert!(!manifest.contains("--web.enable-admin-api"), "prod enables the admin API");
+    assert!(
+        !manifest.contains("--web.enable-admin-api"),
+        "prod enables the admin API"
+    );
     let objs = objects(&manifest);
     for svc in objs.iter().filter(|o| o["kind"] == "Service") {
         let t = &svc["spec"]["type"];
-        assert!(t.is_null() || *t == "ClusterIP", "{:?} is {t}", kind_name(svc));
+        assert!(
+            t.is_null() || *t == "ClusterIP",
+            "{:?} is {t}",
+            kind_name(svc)
+        );
     }
-    let args = &find(&objs, "Deployment", "prometheus")["spec"]["template"]["spec"]["containers"][0]["args"];
-    assert!(args.as_array().unwrap().iter().any(|a| a == "--storage.tsdb.retention.time=30d"));
+    let args = &find(&objs, "Deployment", "prometheus")["spec"]["template"]["spec"]["containers"]
+        [0]["args"];
+    assert!(
+        args.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "--storage.tsdb.retention.time=30d")
+    );
 }
 
 #[test]
@@ -290,17 +343,34 @@ fn prod_render_holds_no_credential_in_clear() {
     let manifest = render(&["-f", "values/prod.yaml"]);
     let objs = objects(&manifest);
     assert!(!manifest.contains("stringData"), "a Secret in clear text");
-    assert!(!manifest.contains("hooks.slack.com"), "a Slack webhook in the render");
+    assert!(
+        !manifest.contains("hooks.slack.com"),
+        "a Slack webhook in the render"
+    );
     for key in ["slack_api_url:", "api_url:", "service_key:", "routing_key:"] {
-        assert!(!manifest.contains(key), "an inline receiver credential ({key})");
+        assert!(
+            !manifest.contains(key),
+            "an inline receiver credential ({key})"
+        );
     }
-    let secrets: Vec<_> = objs.iter().filter(|o| o["kind"] == "Secret").map(kind_name).collect();
-    assert_eq!(secrets, [("Secret".to_owned(), "grafana-secret".to_owned())]);
+    let secrets: Vec<_> = objs
+        .iter()
+        .filter(|o| o["kind"] == "Secret")
+        .map(kind_name)
+        .collect();
+    assert_eq!(
+        secrets,
+        [("Secret".to_owned(), "grafana-secret".to_owned())]
+    );
 
     // Receiver credentials come from the existing Secret named in prod.yaml.
     let am = &find(&objs, "Deployment", "alertmanager")["spec"]["template"]["spec"];
     let volumes = am["volumes"].as_array().unwrap();
-    assert!(volumes.iter().any(|v| v["secret"]["secretName"] == "alertmanager-receivers"));
+    assert!(
+        volumes
+            .iter()
+            .any(|v| v["secret"]["secretName"] == "alertmanager-receivers")
+    );
 
     // The Grafana password is generated (two offline renders differ), not committed.
     let password = |objs: &[Value]| {
@@ -342,8 +412,12 @@ fn grafana_password_comes_from_values_or_an_existing_secret() {
         "--set",
         "grafana.admin.existingSecret=grafana-admin",
     ]));
-    assert!(!objs.iter().any(|o| o["kind"] == "Secret"), "no chart Secret with existingSecret");
-    let env = &find(&objs, "Deployment", "grafana")["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(
+        !objs.iter().any(|o| o["kind"] == "Secret"),
+        "no chart Secret with existingSecret"
+    );
+    let env =
+        &find(&objs, "Deployment", "grafana")["spec"]["template"]["spec"]["containers"][0]["env"];
     let refs: Vec<_> = env
         .as_array()
         .unwrap()
@@ -357,7 +431,10 @@ fn grafana_password_comes_from_values_or_an_existing_secret() {
 fn a_generated_grafana_password_is_kept_with_the_volume() {
     let objs = objects(&render(&["-f", "values/prod.yaml"]));
     let secret = find(&objs, "Secret", "grafana-secret");
-    assert_eq!(secret["metadata"]["annotations"]["bscope.io/resource-policy"], "keep");
+    assert_eq!(
+        secret["metadata"]["annotations"]["bscope.io/resource-policy"],
+        "keep"
+    );
 }
 
 #[test]
@@ -367,14 +444,24 @@ fn inline_receiver_credentials_go_to_a_secret_never_to_the_config_map() {
         "-f",
         "values/minikube.yaml",
         "--set",
-        &format!("alertmanager.receivers.slack.enabled=true,alertmanager.receivers.slack.webhookUrl={webhook}"),
+        &format!(
+            "alertmanager.receivers.slack.enabled=true,alertmanager.receivers.slack.webhookUrl={webhook}"
+        ),
         "--set",
         "alertmanager.receivers.pagerduty.enabled=true,alertmanager.receivers.pagerduty.key=PDKEYSECRET",
     ]));
     for obj in &objs {
         let text = serde_json::to_string(obj).unwrap();
-        assert!(!text.contains("XXXXSECRET"), "webhook in clear in {:?}", kind_name(obj));
-        assert!(!text.contains("PDKEYSECRET"), "PagerDuty key in clear in {:?}", kind_name(obj));
+        assert!(
+            !text.contains("XXXXSECRET"),
+            "webhook in clear in {:?}",
+            kind_name(obj)
+        );
+        assert!(
+            !text.contains("PDKEYSECRET"),
+            "PagerDuty key in clear in {:?}",
+            kind_name(obj)
+        );
     }
     let secret = find(&objs, "Secret", "alertmanager-secret");
     assert!(secret["data"]["slack-webhook-url"].is_string());
@@ -394,12 +481,20 @@ fn an_enabled_receiver_without_credentials_is_an_error() {
         "--set",
         "alertmanager.receivers.slack.enabled=true",
     ]);
-    assert!(stderr.contains("alertmanager.receivers.slack.webhookUrl"), "{stderr}");
+    assert!(
+        stderr.contains("alertmanager.receivers.slack.webhookUrl"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_typo_in_a_value_fails_naming_the_key() {
-    let stderr = render_error(&["-f", "values/minikube.yaml", "--set", "prometheus.retension=1d"]);
+    let stderr = render_error(&[
+        "-f",
+        "values/minikube.yaml",
+        "--set",
+        "prometheus.retension=1d",
+    ]);
     assert!(stderr.contains("prometheus.retension"), "{stderr}");
 }
 
@@ -415,7 +510,10 @@ fn schema_rejects_malformed_values() {
         let stderr = render_error(&["-f", "values/minikube.yaml", "--set", bad]);
         let key = bad.split('=').next().unwrap();
         let leaf = key.rsplit('.').next().unwrap();
-        assert!(stderr.contains(leaf), "error for {bad} does not name it: {stderr}");
+        assert!(
+            stderr.contains(leaf),
+            "error for {bad} does not name it: {stderr}"
+        );
     }
 }
 
@@ -451,7 +549,11 @@ fn changing_only_alertmanager_routing_rolls_only_alertmanager() {
         "alertmanager.route.repeatInterval=4h",
     ])));
     for (workload, sum) in &before {
-        assert_eq!(sum == &after[workload], workload != "alertmanager", "{workload}");
+        assert_eq!(
+            sum == &after[workload],
+            workload != "alertmanager",
+            "{workload}"
+        );
     }
 }
 
@@ -465,7 +567,11 @@ fn changing_an_alert_threshold_rolls_only_prometheus() {
         "alerts.thresholds.errorRate=0.1",
     ])));
     for (workload, sum) in &before {
-        assert_eq!(sum == &after[workload], workload != "prometheus", "{workload}");
+        assert_eq!(
+            sum == &after[workload],
+            workload != "prometheus",
+            "{workload}"
+        );
     }
 }
 
@@ -477,7 +583,11 @@ fn persistence_off_uses_empty_dirs_and_no_claims() {
         "--set",
         "prometheus.persistence.enabled=false,loki.persistence.enabled=false",
     ]));
-    assert!(!objs.iter().any(|o| o["metadata"]["name"] == "prometheus-pvc"));
+    assert!(
+        !objs
+            .iter()
+            .any(|o| o["metadata"]["name"] == "prometheus-pvc")
+    );
     assert!(!objs.iter().any(|o| o["metadata"]["name"] == "loki-pvc"));
     for name in ["prometheus", "loki"] {
         let volumes = &find(&objs, "Deployment", name)["spec"]["template"]["spec"]["volumes"];
@@ -494,11 +604,20 @@ fn persistence_off_uses_empty_dirs_and_no_claims() {
 #[test]
 fn claims_are_kept_on_uninstall_unless_the_values_say_otherwise() {
     let objs = objects(&render(&["-f", "values/prod.yaml"]));
-    let claims: Vec<_> = objs.iter().filter(|o| o["kind"] == "PersistentVolumeClaim").collect();
+    let claims: Vec<_> = objs
+        .iter()
+        .filter(|o| o["kind"] == "PersistentVolumeClaim")
+        .collect();
     assert_eq!(claims.len(), 5);
     for pvc in claims {
-        assert_eq!(pvc["metadata"]["annotations"]["bscope.io/resource-policy"], "keep");
-        assert!(pvc["spec"]["storageClassName"].is_null(), "prod uses the default class");
+        assert_eq!(
+            pvc["metadata"]["annotations"]["bscope.io/resource-policy"],
+            "keep"
+        );
+        assert!(
+            pvc["spec"]["storageClassName"].is_null(),
+            "prod uses the default class"
+        );
     }
     let objs = objects(&render(&[
         "-f",
@@ -512,18 +631,41 @@ fn claims_are_kept_on_uninstall_unless_the_values_say_otherwise() {
 
 #[test]
 fn ingress_objects_render_when_enabled() {
-    let objs = objects(&render(&["-f", "values/prod.yaml", "--set", "ingress.enabled=true"]));
+    let objs = objects(&render(&[
+        "-f",
+        "values/prod.yaml",
+        "--set",
+        "ingress.enabled=true",
+    ]));
     let ingresses: Vec<_> = objs.iter().filter(|o| o["kind"] == "Ingress").collect();
-    assert_eq!(ingresses.len(), 2, "prod names hosts for Grafana and Jaeger");
+    assert_eq!(
+        ingresses.len(),
+        2,
+        "prod names hosts for Grafana and Jaeger"
+    );
     let grafana = find(&objs, "Ingress", "grafana");
-    assert_eq!(grafana["spec"]["rules"][0]["host"], "grafana.battlescope.io");
-    assert_eq!(grafana["spec"]["tls"][0]["secretName"], "battlescope-observability-tls");
+    assert_eq!(
+        grafana["spec"]["rules"][0]["host"],
+        "grafana.battlescope.io"
+    );
+    assert_eq!(
+        grafana["spec"]["tls"][0]["secretName"],
+        "battlescope-observability-tls"
+    );
     assert_eq!(
         grafana["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"],
         "grafana"
     );
     bscope()
-        .args(["lint", "--chart", "chart", "-f", "values/prod.yaml", "--set", "ingress.enabled=true"])
+        .args([
+            "lint",
+            "--chart",
+            "chart",
+            "-f",
+            "values/prod.yaml",
+            "--set",
+            "ingress.enabled=true",
+        ])
         .assert()
         .success();
 }
@@ -555,8 +697,18 @@ fn prometheus_may_read_kubelet_metrics() {
         .iter()
         .flat_map(|r| r["resources"].as_array().cloned().unwrap_or_default())
         .collect();
-    for needed in ["nodes", "nodes/metrics", "nodes/proxy", "pods", "endpoints", "services"] {
-        assert!(resources.iter().any(|r| r == needed), "ClusterRole prometheus lacks {needed}");
+    for needed in [
+        "nodes",
+        "nodes/metrics",
+        "nodes/proxy",
+        "pods",
+        "endpoints",
+        "services",
+    ] {
+        assert!(
+            resources.iter().any(|r| r == needed),
+            "ClusterRole prometheus lacks {needed}"
+        );
     }
 }
 
