@@ -16,6 +16,22 @@ pub struct GlobalArgs {
     /// Release namespace.
     #[arg(short = 'n', long, global = true, default_value = DEFAULT_NAMESPACE, env = "BSCOPE_NAMESPACE")]
     pub namespace: String,
+    /// Path of the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use (default: its current context).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub kube_context: Option<String>,
+}
+
+impl GlobalArgs {
+    /// Cluster access options.
+    pub fn connect(&self) -> crate::cluster::ConnectOptions {
+        crate::cluster::ConnectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.kube_context.clone(),
+        }
+    }
 }
 
 /// The values flags (`-f`, `--set`…), in Helm's precedence order.

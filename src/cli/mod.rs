@@ -2,9 +2,17 @@
 
 mod args;
 mod completion;
+mod deploy_args;
+mod history;
+mod install;
 mod lint;
+mod package;
+mod rollback;
 mod show;
 mod template;
+mod uninstall;
+mod upgrade;
+mod verify;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -37,8 +45,28 @@ enum Command {
     Lint(lint::LintArgs),
     /// Print the chart's values.yaml, Chart.yaml or values.schema.json.
     Show(show::ShowArgs),
+    /// Install the chart as a new release.
+    Install(install::InstallArgs),
+    /// Upgrade a release to a new revision.
+    Upgrade(upgrade::UpgradeArgs),
+    /// Return a release to a stored revision (recorded as a new revision).
+    Rollback(rollback::RollbackArgs),
+    /// Delete a release's objects (PVCs are kept) and its history.
+    Uninstall(uninstall::UninstallArgs),
+    /// Show a release's revisions.
+    History(history::HistoryArgs),
+    /// Show a release's current state.
+    Status(history::StatusArgs),
+    /// List releases.
+    List(history::ListArgs),
+    /// Print a revision's values, manifest or notes.
+    Get(history::GetArgs),
     /// Print a shell completion script.
     Completion(completion::CompletionArgs),
+    /// Write the chart as a reproducible NAME-VERSION.tgz plus its .sha256.
+    Package(package::PackageArgs),
+    /// Check a packaged chart's sha256 and structure.
+    Verify(verify::VerifyArgs),
 }
 
 /// Parse the process arguments, run, and return the exit code (0 ok, 1 error).
@@ -70,7 +98,17 @@ fn run(cli: Cli) -> crate::Result<ExitCode> {
         Command::Template(a) => template::run(&cli.global, a),
         Command::Lint(a) => lint::run(&cli.global, a),
         Command::Show(a) => show::run(&cli.global, a),
+        Command::Install(a) => install::run(&cli.global, a),
+        Command::Upgrade(a) => upgrade::run(&cli.global, a),
+        Command::Rollback(a) => rollback::run(&cli.global, a),
+        Command::Uninstall(a) => uninstall::run(&cli.global, a),
+        Command::History(a) => history::run_history(&cli.global, a),
+        Command::Status(a) => history::run_status(&cli.global, a),
+        Command::List(a) => history::run_list(&cli.global, a),
+        Command::Get(a) => history::run_get(&cli.global, a),
         Command::Completion(a) => completion::run(a, &mut Cli::command()),
+        Command::Package(a) => package::run(&cli.global, a),
+        Command::Verify(a) => verify::run(a),
     }
 }
 

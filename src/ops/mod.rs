@@ -1,8 +1,16 @@
 //! One function per command, composing the library's pieces. No flag parsing, no printing.
 
+pub mod deploy;
+pub mod history;
+pub mod install;
 pub mod lint;
+pub mod package;
+pub mod rollback;
 pub mod show;
 pub mod template;
+pub mod uninstall;
+pub mod upgrade;
+pub mod verify;
 
 use std::path::PathBuf;
 
