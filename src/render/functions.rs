@@ -33,18 +33,11 @@ pub fn register(
         let files = files.clone();
         env.add_function("file", move |path: &str| -> Result<String, Error> {
             let key = format!("files/{path}");
-            let bytes = files.get(&key).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::InvalidOperation,
-                    format!("file(): chart has no file `{key}`"),
-                )
-            })?;
-            String::from_utf8(bytes.clone()).map_err(|_| {
-                Error::new(
-                    ErrorKind::InvalidOperation,
-                    format!("file(): `{key}` is not UTF-8 text"),
-                )
-            })
+            let bytes = files
+                .get(&key)
+                .ok_or_else(|| chart_error(format!("file(): chart has no file `{key}`")))?;
+            String::from_utf8(bytes.clone())
+                .map_err(|_| chart_error(format!("file(): `{key}` is not UTF-8 text")))
         });
     }
     env.add_function("files", move |prefix: Option<&str>| -> Value {
@@ -65,23 +58,42 @@ pub fn register(
             match lookup.lookup(api_version, kind, namespace, name) {
                 Ok(Some(obj)) => Ok(Value::from(Serde(obj))),
                 Ok(None) => Ok(empty_map()),
-                Err(e) => Err(Error::new(
-                    ErrorKind::InvalidOperation,
-                    format!("lookup({kind} {namespace}/{name}): {e}"),
-                )),
+                Err(e) => Err(chart_error(format!(
+                    "lookup({kind} {namespace}/{name}): {e}"
+                ))),
             }
         },
     );
 }
 
+/// Marks errors whose message comes from this module or from the chart's author (`fail`,
+/// `required`): their text is safe and meaningful to print as is. Errors raised inside
+/// minijinja carry no marker; their text is treated with more care, because some of it
+/// quotes operand values (see `render::template_problem`).
+#[derive(Debug)]
+pub struct ChartMessage;
+
+impl std::fmt::Display for ChartMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("raised by a bscope-chart function")
+    }
+}
+
+impl std::error::Error for ChartMessage {}
+
+/// An `InvalidOperation` error carrying [`ChartMessage`].
+pub fn chart_error(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidOperation, message.into()).with_source(ChartMessage)
+}
+
+/// True when `err` was raised by [`chart_error`].
+pub fn is_chart_message(err: &Error) -> bool {
+    std::error::Error::source(err).is_some_and(|s| s.is::<ChartMessage>())
+}
+
 /// Convert a template value to JSON data.
 pub fn to_json_value(v: &Value) -> Result<serde_json::Value, Error> {
-    serde_json::to_value(v).map_err(|e| {
-        Error::new(
-            ErrorKind::InvalidOperation,
-            format!("not serializable: {e}"),
-        )
-    })
+    serde_json::to_value(v).map_err(|e| chart_error(format!("not serializable: {e}")))
 }
 
 fn to_yaml(v: &Value) -> Result<String, Error> {
@@ -89,8 +101,7 @@ fn to_yaml(v: &Value) -> Result<String, Error> {
 }
 
 fn to_json(v: &Value) -> Result<String, Error> {
-    serde_json::to_string(&to_json_value(v)?)
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+    serde_json::to_string(&to_json_value(v)?).map_err(|e| chart_error(e.to_string()))
 }
 
 /// A newline, then `s` with every non-empty line indented by `width` spaces (Helm's `nindent`).
@@ -114,18 +125,8 @@ fn b64encode(s: &str) -> String {
 fn b64decode(s: &str) -> Result<String, Error> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(s.trim())
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidOperation,
-                format!("b64decode: invalid base64: {e}"),
-            )
-        })?;
-    String::from_utf8(bytes).map_err(|_| {
-        Error::new(
-            ErrorKind::InvalidOperation,
-            "b64decode: result is not UTF-8",
-        )
-    })
+        .map_err(|e| chart_error(format!("b64decode: invalid base64: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| chart_error("b64decode: result is not UTF-8"))
 }
 
 fn sha256(s: &str) -> String {
@@ -138,14 +139,13 @@ fn quote(v: &Value) -> Result<String, Error> {
         None if v.is_none() => String::new(),
         None => v.to_string(),
     };
-    serde_json::to_string(&s).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+    serde_json::to_string(&s).map_err(|e| chart_error(e.to_string()))
 }
 
 fn required(v: &Value, message: Option<&str>) -> Result<Value, Error> {
     let missing = v.is_undefined() || v.is_none() || v.as_str() == Some("");
     if missing {
-        Err(Error::new(
-            ErrorKind::InvalidOperation,
+        Err(chart_error(
             message.unwrap_or("a required value is missing").to_string(),
         ))
     } else {
@@ -154,24 +154,20 @@ fn required(v: &Value, message: Option<&str>) -> Result<Value, Error> {
 }
 
 fn fail(message: &str) -> Result<Value, Error> {
-    Err(Error::new(ErrorKind::InvalidOperation, message.to_string()))
+    Err(chart_error(message.to_string()))
 }
 
 /// Random alphanumeric string from the OS's randomness (for generate-once passwords).
 fn random_alnum(n: usize) -> Result<String, Error> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     if n > 4096 {
-        return Err(Error::new(
-            ErrorKind::InvalidOperation,
-            "random_alnum: at most 4096 characters",
-        ));
+        return Err(chart_error("random_alnum: at most 4096 characters"));
     }
     // 62 does not divide 256; rejection sampling keeps the distribution uniform.
     let mut out = String::with_capacity(n);
     let mut buf = [0u8; 64];
     while out.len() < n {
-        getrandom::fill(&mut buf)
-            .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("random_alnum: {e}")))?;
+        getrandom::fill(&mut buf).map_err(|e| chart_error(format!("random_alnum: {e}")))?;
         for &b in buf.iter().filter(|&&b| b < 248).take(n - out.len()) {
             out.push(ALPHABET[(b % 62) as usize] as char);
         }

@@ -261,11 +261,19 @@ fn context(req: &RenderRequest<'_>) -> Value {
 /// message is built from the error kind and the failing expression's text only: minijinja's own
 /// debug display lists variable values, which may be secrets.
 fn template_problem(
-    err: &minijinja::Error,
+    mut err: &minijinja::Error,
     rendering: &str,
     rendering_source: &str,
     sources: &BTreeMap<String, String>,
 ) -> Problem {
+    // `{% include %}` wraps the included template's error; report the inner one, which knows
+    // the line.
+    while err.kind() == ErrorKind::BadInclude {
+        match std::error::Error::source(err).and_then(|s| s.downcast_ref::<minijinja::Error>()) {
+            Some(inner) => err = inner,
+            None => break,
+        }
+    }
     let name = err.name().unwrap_or(rendering).to_string();
     let source = sources.get(&name).map_or(rendering_source, String::as_str);
     let (line, column, width, expr) = match err.range() {
@@ -289,6 +297,9 @@ fn template_problem(
     };
     let detail = err.detail().map(str::to_string);
     let message = match (err.kind(), &expr) {
+        (ErrorKind::UndefinedError, Some(expr)) if is_identifier(expr) => {
+            format!("undefined variable `{expr}`")
+        }
         (ErrorKind::UndefinedError, Some(expr)) => {
             let attr = expr
                 .rsplit(['.', '['])
@@ -302,8 +313,24 @@ fn template_problem(
             "syntax error: {}",
             detail.as_deref().unwrap_or("invalid template")
         ),
-        (ErrorKind::InvalidOperation, _) if detail.is_some() => detail.clone().unwrap_or_default(),
-        (kind, _) => match &detail {
+        // Messages from our functions and from `fail`/`required` are the chart author's words.
+        (ErrorKind::InvalidOperation, _) if functions::is_chart_message(err) => {
+            detail.clone().unwrap_or_default()
+        }
+        // minijinja's arithmetic errors print the operands ("unable to calculate 1234 ** 9"),
+        // which may be secret values: name the expression instead.
+        (ErrorKind::InvalidOperation, Some(expr))
+            if detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("unable to calculate")) =>
+        {
+            format!("cannot calculate `{expr}` (overflow or division by zero)")
+        }
+        (kind, Some(expr)) => match &detail {
+            Some(d) => format!("{kind} in `{expr}`: {d}"),
+            None => format!("{kind} in `{expr}`"),
+        },
+        (kind, None) => match &detail {
             Some(d) => format!("{kind}: {d}"),
             None => kind.to_string(),
         },
@@ -330,6 +357,13 @@ fn template_problem(
             width,
         )
         .help(help)
+}
+
+/// A bare variable name (`replicas`), as opposed to an attribute or item access.
+fn is_identifier(expr: &str) -> bool {
+    let mut chars = expr.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// Identity checks, ownership metadata, API validation, duplicates and ordering.
@@ -378,4 +412,94 @@ fn finish_objects(objects: &mut Vec<Object>, req: &RenderRequest<'_>, problems: 
     }
     manifest::sort_for_install(&mut well_formed);
     *objects = well_formed;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Render a one-template chart with `values`, returning the error text.
+    fn render_err(template: &str, values: serde_json::Value) -> String {
+        let mut files = crate::chart::ChartFiles::new();
+        files.insert(
+            "Chart.yaml".into(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+        );
+        files.insert("templates/t.yaml.j2".into(), template.as_bytes().to_vec());
+        let chart = Chart::from_files(files, "t".into()).unwrap();
+        let values = values.as_object().cloned().unwrap_or_default();
+        let release = ReleaseInfo::install("r", "ns");
+        let req = RenderRequest {
+            chart: &chart,
+            values: &values,
+            release: &release,
+            capabilities: &Capabilities::default(),
+            lookup: None,
+        };
+        match render(&req) {
+            Ok(r) => panic!("expected an error, rendered {}", r.manifest()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn bare_undefined_name_is_a_variable_not_an_attribute() {
+        let e = render_err("x: {{ replicas }}\n", json!({}));
+        assert!(e.contains("undefined variable `replicas`"), "{e}");
+        assert!(e.contains("templates/t.yaml.j2:1:7"), "{e}");
+    }
+
+    #[test]
+    fn minijinja_operand_values_are_not_printed() {
+        let e = render_err("x: {{ values.pin ** 100 }}\n", json!({"pin": 987654}));
+        assert!(!e.contains("987654"), "{e}");
+        assert!(e.contains("`values.pin ** 100`"), "{e}");
+    }
+
+    #[test]
+    fn author_messages_are_printed_verbatim() {
+        let e = render_err(
+            "x: {{ values.a | required(\"set a.b\") }}\n",
+            json!({"a": null}),
+        );
+        assert!(e.contains("templates/t.yaml.j2: set a.b\n"), "{e}");
+    }
+
+    #[test]
+    fn other_runtime_errors_name_the_expression() {
+        let e = render_err("x: {{ values.s | int }}\n", json!({"s": "abc"}));
+        assert!(e.contains("invalid operation in `int`"), "{e}");
+    }
+
+    #[test]
+    fn errors_in_included_templates_point_inside_them() {
+        let mut files = crate::chart::ChartFiles::new();
+        files.insert(
+            "Chart.yaml".into(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+        );
+        files.insert(
+            "templates/t.yaml.j2".into(),
+            b"{% include '_part.j2' %}\n".to_vec(),
+        );
+        files.insert(
+            "templates/_part.j2".into(),
+            b"a: 1\nb: {{ nope }}\n".to_vec(),
+        );
+        let chart = Chart::from_files(files, "t".into()).unwrap();
+        let values = Map::new();
+        let release = ReleaseInfo::install("r", "ns");
+        let e = render(&RenderRequest {
+            chart: &chart,
+            values: &values,
+            release: &release,
+            capabilities: &Capabilities::default(),
+            lookup: None,
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("templates/_part.j2:2:7"), "{e}");
+        assert!(e.contains("while rendering templates/t.yaml.j2"), "{e}");
+    }
 }

@@ -31,14 +31,36 @@ pub fn from_str_strict<T: DeserializeOwned>(text: &str, file: &str) -> Result<T>
 }
 
 /// Parse a rendered multi-document manifest stream; empty documents come back as `null`.
+/// Rendered text may hold secrets, so an error's snippet masks values
+/// ([`yaml_error_redacted`]).
 pub fn manifests_from_str(text: &str, file: &str) -> Result<Vec<serde_json::Value>> {
     serde_saphyr::from_str_multiple_with_options(text, manifest_options())
-        .map_err(|e| yaml_error(&e, text, file, 0))
+        .map_err(|e| yaml_error_redacted(&e, text, file))
 }
 
 /// Turn a serde-saphyr error into a [`Problem`] with file:line:col and our own snippet.
 pub fn yaml_error(e: &serde_saphyr::Error, text: &str, file: &str, line_offset: usize) -> Error {
-    let message = e.without_snippet().to_string();
+    build_error(e, text, file, line_offset, false)
+}
+
+/// Like [`yaml_error`], for text that may hold secrets (rendered manifests): the snippet keeps
+/// the keys and the YAML structure but masks every value, so a broken Secret template cannot
+/// print a password into a CI log.
+pub fn yaml_error_redacted(e: &serde_saphyr::Error, text: &str, file: &str) -> Error {
+    build_error(e, text, file, 0, true)
+}
+
+fn build_error(
+    e: &serde_saphyr::Error,
+    text: &str,
+    file: &str,
+    line_offset: usize,
+    redact: bool,
+) -> Error {
+    let message = e.render_with_options(serde_saphyr::render_options! {
+        formatter: &PlainFormatter,
+        snippets: serde_saphyr::SnippetMode::Off,
+    });
     let message = message.lines().next().unwrap_or("invalid YAML").to_string();
     let mut p = Problem::new(format!("invalid YAML in {file}: {message}"));
     if let Some(loc) = e.location() {
@@ -50,10 +72,71 @@ pub fn yaml_error(e: &serde_saphyr::Error, text: &str, file: &str, line_offset: 
                 column: column.max(1),
             };
             p = p.at(location);
-            p.snippet = Some(crate::error::snippet(text, line, column.max(1), 1));
+            p.snippet = Some(if redact {
+                let masked: String = text.lines().map(|l| redact_line(l) + "\n").collect();
+                crate::error::snippet(&masked, line, column.max(1), 1)
+            } else {
+                crate::error::snippet(text, line, column.max(1), 1)
+            });
         }
     }
     Error::problem(p)
+}
+
+/// serde-saphyr's user-facing wording, without its "at line X, column Y" suffix (we print
+/// the location ourselves) and without its developer advice ("set DuplicateKeyPolicy…").
+struct PlainFormatter;
+
+struct NoLocationSuffix;
+
+impl serde_saphyr::Localizer for NoLocationSuffix {
+    fn attach_location<'a>(
+        &self,
+        base: std::borrow::Cow<'a, str>,
+        _loc: serde_saphyr::Location,
+    ) -> std::borrow::Cow<'a, str> {
+        base
+    }
+}
+
+impl serde_saphyr::MessageFormatter for PlainFormatter {
+    fn localizer(&self) -> &dyn serde_saphyr::Localizer {
+        &NoLocationSuffix
+    }
+
+    fn format_message<'a>(&self, err: &'a serde_saphyr::Error) -> std::borrow::Cow<'a, str> {
+        serde_saphyr::UserMessageFormatter.format_message(err)
+    }
+}
+
+/// Mask the values of one YAML line, keeping indentation, `- ` markers, document markers and
+/// plain keys. Every other character becomes `*`, so the caret of a snippet still lines up.
+fn redact_line(line: &str) -> String {
+    let trimmed = line.trim_start();
+    if trimmed == "---" || trimmed == "..." {
+        return line.to_string();
+    }
+    let mut out = String::with_capacity(line.len());
+    out.push_str(&line[..line.len() - trimmed.len()]);
+    let mut rest = trimmed;
+    while let Some(after) = rest.strip_prefix("- ") {
+        out.push_str("- ");
+        rest = after;
+    }
+    let key_end = rest
+        .find(": ")
+        .or_else(|| rest.ends_with(':').then(|| rest.len() - 1))
+        .filter(|&i| {
+            rest[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c))
+        });
+    if let Some(i) = key_end {
+        out.push_str(&rest[..=i]);
+        rest = &rest[i + 1..];
+    }
+    out.extend(rest.chars().map(|c| if c == ' ' { ' ' } else { '*' }));
+    out
 }
 
 #[cfg(test)]
@@ -80,6 +163,25 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("values/x.yaml:3:"), "{text}");
         assert!(text.to_lowercase().contains("duplicate"), "{text}");
+    }
+
+    #[test]
+    fn messages_have_no_developer_advice_or_duplicate_location() {
+        let e = from_str_strict::<Value>("a: 1\na: 2\n", "x.yaml").unwrap_err();
+        let text = e.to_string();
+        assert!(!text.contains("DuplicateKeyPolicy"), "{text}");
+        assert!(!text.contains("at line"), "{text}");
+        assert!(text.contains("x.yaml:2:1"), "{text}");
+    }
+
+    #[test]
+    fn redacted_lines_keep_keys_and_structure_only() {
+        assert_eq!(redact_line("  password: hunter2"), "  password: *******");
+        assert_eq!(redact_line("- - name: a b"), "- - name: * *");
+        assert_eq!(redact_line("spec:"), "spec:");
+        assert_eq!(redact_line("  \"quoted key\": v"), "  ******* ***** *");
+        assert_eq!(redact_line("---"), "---");
+        assert_eq!(redact_line("k: v: w"), "k: ** *");
     }
 
     #[test]
