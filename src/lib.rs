@@ -12,6 +12,7 @@
 pub mod chart;
 pub mod cli;
 pub mod cluster;
+pub mod diff;
 pub mod error;
 pub mod manifest;
 pub mod ops;

@@ -3,6 +3,7 @@
 mod args;
 mod completion;
 mod deploy_args;
+mod diff;
 mod history;
 mod install;
 mod lint;
@@ -49,6 +50,8 @@ enum Command {
     Install(install::InstallArgs),
     /// Upgrade a release to a new revision.
     Upgrade(upgrade::UpgradeArgs),
+    /// Show what an upgrade (or rollback) would change on the cluster.
+    Diff(diff::DiffArgs),
     /// Return a release to a stored revision (recorded as a new revision).
     Rollback(rollback::RollbackArgs),
     /// Delete a release's objects (PVCs are kept) and its history.
@@ -100,6 +103,7 @@ fn run(cli: Cli) -> crate::Result<ExitCode> {
         Command::Show(a) => show::run(&cli.global, a),
         Command::Install(a) => install::run(&cli.global, a),
         Command::Upgrade(a) => upgrade::run(&cli.global, a),
+        Command::Diff(a) => diff::run(&cli.global, a),
         Command::Rollback(a) => rollback::run(&cli.global, a),
         Command::Uninstall(a) => uninstall::run(&cli.global, a),
         Command::History(a) => history::run_history(&cli.global, a),

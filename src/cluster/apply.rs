@@ -8,7 +8,8 @@ use serde_json::Value;
 use super::Cluster;
 use crate::error::{Error, Result};
 use crate::manifest::{
-    INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, Object, ObjectRef, RESOURCE_POLICY_ANNOTATION,
+    INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, Object, ObjectRef, RELEASE_ANNOTATION,
+    RESOURCE_POLICY_ANNOTATION,
 };
 
 /// The field manager of every apply.
@@ -22,7 +23,9 @@ pub fn release_selector(release: &str) -> String {
     format!("{MANAGED_BY_LABEL}={MANAGED_BY},{INSTANCE_LABEL}={release}")
 }
 
-/// Read the release's live objects: one label-selected list per kind of `refs`.
+/// Read the release's live objects: one label-selected list per kind of `refs`. Objects whose
+/// release annotation names a release of the same name in another namespace (cluster-scoped
+/// objects are listed across namespaces) are not ours and are left out.
 pub async fn read_owned<'a>(
     cluster: &Cluster,
     release: &str,
@@ -43,6 +46,9 @@ pub async fn read_owned<'a>(
     let mut live = Live::new();
     for list in lists {
         for body in list? {
+            if other_release(&body, release, namespace).is_some() {
+                continue;
+            }
             let obj = Object {
                 source: String::new(),
                 body,
@@ -53,16 +59,30 @@ pub async fn read_owned<'a>(
     Ok(live)
 }
 
-/// Why we may not touch `live` for `release`, if we may not.
-pub fn foreign_owner(live: &Value, release: &str) -> Option<String> {
+/// Why `release` in `namespace` may not touch `live`, if it may not. The labels name the
+/// manager and the release; the `bscope.io/release` annotation (`namespace/name`) tells apart two
+/// releases of the same name in different namespaces, which would otherwise both claim the
+/// chart's cluster-scoped objects (ClusterRoles) and delete them from under each other.
+pub fn foreign_owner(live: &Value, release: &str, namespace: &str) -> Option<String> {
     let labels = live.get("metadata").and_then(|m| m.get("labels"));
     let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
     match (label(MANAGED_BY_LABEL), label(INSTANCE_LABEL)) {
-        (Some(MANAGED_BY), Some(r)) if r == release => None,
+        (Some(MANAGED_BY), Some(r)) if r == release => other_release(live, release, namespace)
+            .map(|owner| format!("it belongs to release {owner:?}")),
         (Some(MANAGED_BY), Some(other)) => Some(format!("it belongs to release {other:?}")),
         (Some(other), _) => Some(format!("it is managed by {other:?}")),
         (None, _) => Some("it exists and is not managed by bscope-chart".to_string()),
     }
+}
+
+/// The `namespace/name` of the release annotated on `live` when it is not `namespace/release`.
+fn other_release(live: &Value, release: &str, namespace: &str) -> Option<String> {
+    let annotated = live
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(RELEASE_ANNOTATION))
+        .and_then(Value::as_str)?;
+    (annotated != format!("{namespace}/{release}")).then(|| annotated.to_string())
 }
 
 /// True when the object asks to be kept on prune and uninstall.
@@ -95,6 +115,55 @@ pub async fn apply(cluster: &Cluster, obj: &Object, dry_run: bool) -> Result<Val
         m.insert("kind".into(), obj.kind().into());
     }
     Ok(v)
+}
+
+/// Result of a dry-run apply for diff.
+pub enum DryRun {
+    /// The object as the server would store it.
+    Applied(Value),
+    /// The server refuses because immutable fields change: (message, fields).
+    Immutable(String, Vec<String>),
+}
+
+/// Server-side apply dry-run, telling immutable-field refusals apart from other errors.
+pub async fn dry_run_apply(cluster: &Cluster, obj: &Object) -> Result<DryRun> {
+    let id = obj.id();
+    let (api, _) = cluster.api_for(&id).await?;
+    let dynamic: DynamicObject = serde_json::from_value(obj.body.clone())
+        .map_err(|e| Error::Cluster(format!("{id}: {e}")))?;
+    cluster.count();
+    match api
+        .patch(
+            &id.name,
+            &PatchParams::apply(FIELD_MANAGER).force().dry_run(),
+            &Patch::Apply(&dynamic),
+        )
+        .await
+    {
+        Ok(out) => {
+            let mut v =
+                serde_json::to_value(out).map_err(|e| Error::Cluster(format!("{id}: {e}")))?;
+            if let Some(m) = v.as_object_mut() {
+                m.insert("apiVersion".into(), obj.api_version().into());
+                m.insert("kind".into(), obj.kind().into());
+            }
+            Ok(DryRun::Applied(v))
+        }
+        Err(kube::Error::Api(s))
+            if s.code == 422
+                && (s.message.contains("immutable") || s.message.contains("may not change")) =>
+        {
+            let mut fields: Vec<String> = s
+                .details
+                .as_ref()
+                .map(|d| d.causes.iter().map(|c| c.field.clone()).collect())
+                .unwrap_or_default();
+            fields.retain(|f| !f.is_empty());
+            fields.dedup();
+            Ok(DryRun::Immutable(s.message.clone(), fields))
+        }
+        Err(e) => Err(cluster.error(&format!("dry-run applying {id} (from {})", obj.source), e)),
+    }
 }
 
 /// Delete one object (background propagation). Returns false if it was already gone.
@@ -200,12 +269,24 @@ mod tests {
     fn ownership() {
         let ours =
             json!({"metadata": {"labels": {MANAGED_BY_LABEL: MANAGED_BY, INSTANCE_LABEL: "r"}}});
-        assert!(foreign_owner(&ours, "r").is_none());
-        assert!(foreign_owner(&ours, "other").unwrap().contains("\"r\""));
+        assert!(foreign_owner(&ours, "r", "ns").is_none());
         assert!(
-            foreign_owner(&json!({"metadata": {}}), "r")
+            foreign_owner(&ours, "other", "ns")
+                .unwrap()
+                .contains("\"r\"")
+        );
+        assert!(
+            foreign_owner(&json!({"metadata": {}}), "r", "ns")
                 .unwrap()
                 .contains("not managed")
+        );
+        // Same release name, other namespace: a cluster-scoped object of another release.
+        let mut annotated = ours.clone();
+        annotated["metadata"]["annotations"] = json!({RELEASE_ANNOTATION: "a/r"});
+        assert!(foreign_owner(&annotated, "r", "a").is_none());
+        assert_eq!(
+            foreign_owner(&annotated, "r", "b").unwrap(),
+            "it belongs to release \"a/r\""
         );
     }
 

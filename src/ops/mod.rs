@@ -1,6 +1,7 @@
 //! One function per command, composing the library's pieces. No flag parsing, no printing.
 
 pub mod deploy;
+pub mod diff;
 pub mod history;
 pub mod install;
 pub mod lint;
