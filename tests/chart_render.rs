@@ -575,6 +575,102 @@ fn changing_an_alert_threshold_rolls_only_prometheus() {
     }
 }
 
+/// The seed objects of one component (by the comment groups of SEED_OBJECTS).
+fn component_objects(component: &str) -> &'static [(&'static str, &'static str)] {
+    match component {
+        "prometheus" => &SEED_OBJECTS[0..8],
+        "grafana" => &SEED_OBJECTS[8..15],
+        "loki" => &SEED_OBJECTS[15..19],
+        "promtail" => &SEED_OBJECTS[19..24],
+        "jaeger" => &SEED_OBJECTS[24..29],
+        "alertmanager" => &SEED_OBJECTS[29..33],
+        other => panic!("unknown component {other}"),
+    }
+}
+
+#[test]
+fn disabling_a_component_drops_its_objects_and_the_references_to_it() {
+    for component in [
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "loki",
+        "promtail",
+        "jaeger",
+    ] {
+        let off = format!("{component}.enabled=false");
+        let objs = objects(&render(&["-f", "values/minikube.yaml", "--set", &off]));
+        let names: Vec<(String, String)> = objs.iter().map(kind_name).collect();
+        let own = component_objects(component);
+        for (kind, name) in SEED_OBJECTS {
+            let present = names.iter().any(|(k, n)| k == kind && n == name);
+            assert_eq!(
+                present,
+                !own.contains(&(kind, name)),
+                "{off}: {kind} {name} present={present}"
+            );
+        }
+        if component != "prometheus" {
+            let config = find(&objs, "ConfigMap", "prometheus-config")["data"]["prometheus.yml"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                !config.contains(&format!("job_name: '{component}'")),
+                "{off}: prometheus.yml still scrapes it"
+            );
+            assert_eq!(
+                config.contains("alerting:"),
+                component != "alertmanager",
+                "{off}: alerting section"
+            );
+        }
+        if component != "grafana" {
+            let datasources =
+                find(&objs, "ConfigMap", "grafana-datasources")["data"]["datasources.yaml"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+            for (c, uid) in [
+                ("prometheus", "uid: prometheus"),
+                ("loki", "uid: loki"),
+                ("jaeger", "uid: jaeger"),
+            ] {
+                assert_eq!(
+                    datasources.contains(uid),
+                    c != component,
+                    "{off}: datasource {c}"
+                );
+            }
+            assert_eq!(
+                datasources.contains("datasourceUid: jaeger"),
+                !matches!(component, "jaeger" | "loki"),
+                "{off}: trace links"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_component_disabled_renders_nothing() {
+    let mut args = vec!["-f", "values/minikube.yaml"];
+    let sets: Vec<String> = [
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "loki",
+        "promtail",
+        "jaeger",
+    ]
+    .iter()
+    .map(|c| format!("{c}.enabled=false"))
+    .collect();
+    for s in &sets {
+        args.extend(["--set", s.as_str()]);
+    }
+    assert!(objects(&render(&args)).is_empty());
+}
+
 #[test]
 fn persistence_off_uses_empty_dirs_and_no_claims() {
     let objs = objects(&render(&[
