@@ -17,6 +17,8 @@ ENV       ?= minikube
 RELEASE   ?= observability
 NAMESPACE ?= battlescope
 REV       ?=
+# Extra flags for deploy/diff, e.g. FLAGS="--set prometheus.retention=30d".
+FLAGS     ?=
 # The binary the operator verbs call (override with BSCOPE=path/to/bscope-chart).
 BSCOPE    ?= $(CURDIR)/$(BIN)
 # kubectl for the read-only views: the one built with the local cluster, else the PATH's.
@@ -74,7 +76,7 @@ BSCOPE_DEP := $(if $(filter $(CURDIR)/$(BIN),$(BSCOPE)),build,)
 
 observability-deploy: $(BSCOPE_DEP) ## install or upgrade the stack with values/$(ENV).yaml and wait
 	@echo "Deploying observability stack ($(ENV)) as release $(RELEASE) in $(NAMESPACE)..."
-	$(BSCOPE) upgrade $(RELEASE) --install --create-namespace -n $(NAMESPACE) -f values/$(ENV).yaml --timeout 5m
+	$(BSCOPE) upgrade $(RELEASE) --install --create-namespace -n $(NAMESPACE) -f values/$(ENV).yaml --timeout 5m $(FLAGS)
 	@echo "Observability stack deployed."
 
 observability-destroy: $(BSCOPE_DEP) ## uninstall the stack (PVCs are kept)
@@ -90,7 +92,7 @@ observability-status: $(BSCOPE_DEP) ## release status and the pods of each compo
 	done
 
 observability-diff: $(BSCOPE_DEP) ## what an upgrade with values/$(ENV).yaml would change (exit 2 = changes)
-	$(BSCOPE) diff $(RELEASE) -n $(NAMESPACE) -f values/$(ENV).yaml --detailed-exitcode
+	$(BSCOPE) diff $(RELEASE) -n $(NAMESPACE) -f values/$(ENV).yaml --detailed-exitcode $(FLAGS)
 
 observability-rollback: $(BSCOPE_DEP) ## roll back to the previous revision (or REV=N)
 	$(BSCOPE) rollback $(RELEASE) $(REV) -n $(NAMESPACE)
