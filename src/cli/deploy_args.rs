@@ -82,7 +82,7 @@ pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
 }
 
 /// Print what a deploy did (stderr) and its NOTES (stdout).
-pub fn report(d: &Deployed, verb: &str) {
+pub fn report(d: &Deployed, verb: &str) -> Result<()> {
     let r = &d.record;
     if d.dry_run {
         eprintln!(
@@ -91,8 +91,7 @@ pub fn report(d: &Deployed, verb: &str) {
             r.revision,
             r.inventory.len()
         );
-        print!("{}", r.manifest);
-        return;
+        return super::write_stdout(&r.manifest);
     }
     let Outcome {
         applied,
@@ -118,8 +117,9 @@ pub fn report(d: &Deployed, verb: &str) {
     if let Some(notes) = &r.notes
         && !notes.trim().is_empty()
     {
-        println!("{}", notes.trim_end());
+        super::write_stdout(&format!("{}\n", notes.trim_end()))?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -39,6 +39,6 @@ pub fn run(global: &GlobalArgs, a: InstallArgs) -> crate::Result<ExitCode> {
         description: a.description,
     };
     let done = block_on(install(&opts))??;
-    report(&done, "install");
+    report(&done, "install")?;
     Ok(ExitCode::SUCCESS)
 }

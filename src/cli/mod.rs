@@ -88,6 +88,10 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
+        // A closed pipe (`bscope-chart template | head`) is the reader's choice, not an error.
+        Err(crate::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             let mut err = anstream::stderr();
             let _ = writeln!(err, "{}", style_error(&e.to_string()));
@@ -114,6 +118,14 @@ fn run(cli: Cli) -> crate::Result<ExitCode> {
         Command::Package(a) => package::run(&cli.global, a),
         Command::Verify(a) => verify::run(a),
     }
+}
+
+/// Write data to stdout; errors (a closed pipe among them) become [`crate::Error::Io`].
+pub(crate) fn write_stdout(text: &str) -> crate::Result<()> {
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| crate::Error::io("write", "<stdout>", e))
 }
 
 /// Colour `error:` and `help:` prefixes (anstream strips them off a non-terminal / NO_COLOR).

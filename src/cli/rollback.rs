@@ -33,6 +33,6 @@ pub fn run(global: &GlobalArgs, a: RollbackArgs) -> crate::Result<ExitCode> {
         dry_run: a.dry_run,
     };
     let done = block_on(rollback(&opts))??;
-    report(&done, "rollback");
+    report(&done, "rollback")?;
     Ok(ExitCode::SUCCESS)
 }

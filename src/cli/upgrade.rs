@@ -55,6 +55,6 @@ pub fn run(global: &GlobalArgs, a: UpgradeArgs) -> crate::Result<ExitCode> {
         description: a.description,
     };
     let done = block_on(upgrade(&opts))??;
-    report(&done, "upgrade");
+    report(&done, "upgrade")?;
     Ok(ExitCode::SUCCESS)
 }
