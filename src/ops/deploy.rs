@@ -70,7 +70,7 @@ pub async fn preflight(
     let mut refused = Vec::new();
     for (id, got) in missing.into_iter().zip(found) {
         if let Some(obj) = got? {
-            match apply::foreign_owner(&obj, release) {
+            match apply::foreign_owner(&obj, release, namespace) {
                 Some(why) if !adopt => refused.push(format!("  {id}: {why}")),
                 _ => {
                     live.insert(id.clone(), obj);
