@@ -91,7 +91,11 @@ fn readiness(kind: &str, o: &Value) -> std::result::Result<Option<String>, Strin
 }
 
 /// A pod's fatal problem, if any: a container stuck in a back-off or an unschedulable pod.
+/// A pod on its way out (deletion requested) is not judged: it is being replaced.
 fn pod_failure(pod: &Value) -> Option<String> {
+    if !pod["metadata"]["deletionTimestamp"].is_null() {
+        return None;
+    }
     let name = pod["metadata"]["name"].as_str().unwrap_or("?");
     let statuses = ["containerStatuses", "initContainerStatuses"]
         .iter()
@@ -117,7 +121,10 @@ fn pod_failure(pod: &Value) -> Option<String> {
     conds
         .iter()
         .find(|c| {
-            c["type"] == "PodScheduled" && c["status"] == "False" && c["reason"] == "Unschedulable"
+            c["type"] == "PodScheduled"
+                && c["status"] == "False"
+                && c["reason"] == "Unschedulable"
+                && !waits_for_volume(c["message"].as_str().unwrap_or(""))
         })
         .map(|c| {
             format!(
@@ -125,6 +132,63 @@ fn pod_failure(pod: &Value) -> Option<String> {
                 c["message"].as_str().unwrap_or("no node fits")
             )
         })
+}
+
+/// The scheduler's "pod has unbound immediate PersistentVolumeClaims": transient while the
+/// release's own PVCs are being provisioned (they are waited for themselves), so not fatal.
+fn waits_for_volume(message: &str) -> bool {
+    message.contains("unbound") && message.contains("PersistentVolumeClaims")
+}
+
+/// The pods of `workload`'s current revision: only they can make its rollout fail. Pods of the
+/// revision being replaced may still crash (that is why an upgrade or `--atomic` rollback
+/// replaces them) and must not fail the wait. Until the controller has observed the latest spec,
+/// no pod is current.
+fn current_pods<'p>(
+    kind: &str,
+    workload: &Value,
+    pods: &'p [Value],
+    replica_sets: &[Value],
+) -> Vec<&'p Value> {
+    let meta = &workload["metadata"];
+    let generation = meta["generation"].as_i64().unwrap_or(0);
+    if workload["status"]["observedGeneration"]
+        .as_i64()
+        .unwrap_or(0)
+        < generation
+    {
+        return Vec::new();
+    }
+    let selector = &workload["spec"]["selector"];
+    // (label, value) a current pod carries, when the kind tells.
+    let revision_label: Option<(&str, String)> = match kind {
+        "Deployment" => {
+            let revision = &meta["annotations"]["deployment.kubernetes.io/revision"];
+            let current = replica_sets.iter().find(|rs| {
+                rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == *revision
+                    && rs["metadata"]["ownerReferences"]
+                        .as_array()
+                        .is_some_and(|o| o.iter().any(|o| o["uid"] == meta["uid"]))
+            });
+            match current.and_then(|rs| rs["metadata"]["labels"]["pod-template-hash"].as_str()) {
+                Some(hash) => Some(("pod-template-hash", hash.to_string())),
+                None => return Vec::new(), // its ReplicaSet is not there yet
+            }
+        }
+        "StatefulSet" => workload["status"]["updateRevision"]
+            .as_str()
+            .map(|r| ("controller-revision-hash", r.to_string())),
+        "DaemonSet" => Some(("pod-template-generation", generation.to_string())),
+        _ => None,
+    };
+    pods.iter()
+        .filter(|p| selects(selector, p))
+        .filter(|p| {
+            revision_label
+                .as_ref()
+                .is_none_or(|(k, v)| p["metadata"]["labels"][*k].as_str() == Some(v.as_str()))
+        })
+        .collect()
 }
 
 fn selects(selector: &Value, pod: &Value) -> bool {
@@ -164,7 +228,7 @@ pub async fn wait_ready(
                 Ok(Some(why)) => {
                     pending.push(format!("{} {} ({why})", r.kind, r.name));
                     if r.kind != "PersistentVolumeClaim" {
-                        workloads.push(((*r).clone(), obj["spec"]["selector"].clone()));
+                        workloads.push(((*r).clone(), obj));
                     }
                 }
                 Err(why) => return Err(Error::Cluster(format!("{r}: {why}"))),
@@ -178,10 +242,16 @@ pub async fn wait_ready(
         }
         if !workloads.is_empty() {
             let pods = cluster.list("v1", "Pod", namespace, None).await?;
-            for (r, selector) in &workloads {
-                if let Some(why) = pods
-                    .iter()
-                    .filter(|p| selects(selector, p))
+            let replica_sets = if workloads.iter().any(|(r, _)| r.kind == "Deployment") {
+                cluster
+                    .list("apps/v1", "ReplicaSet", namespace, None)
+                    .await?
+            } else {
+                Vec::new()
+            };
+            for (r, obj) in &workloads {
+                if let Some(why) = current_pods(&r.kind, obj, &pods, &replica_sets)
+                    .into_iter()
                     .find_map(pod_failure)
                 {
                     if tty {
@@ -267,5 +337,69 @@ mod tests {
         );
         let ok = json!({"metadata": {"name": "p"}, "status": {"containerStatuses": [{"name": "c", "state": {"running": {}}}]}});
         assert!(pod_failure(&ok).is_none());
+        let mut leaving = pod.clone();
+        leaving["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        assert!(pod_failure(&leaving).is_none());
+    }
+
+    #[test]
+    fn only_pods_of_the_current_revision_are_judged() {
+        let deployment = json!({
+            "metadata": {"uid": "d1", "generation": 3,
+                         "annotations": {"deployment.kubernetes.io/revision": "2"}},
+            "spec": {"selector": {"matchLabels": {"app": "x"}}},
+            "status": {"observedGeneration": 3}
+        });
+        let rs = |rev: &str, hash: &str| {
+            json!({"metadata": {"annotations": {"deployment.kubernetes.io/revision": rev},
+                   "labels": {"pod-template-hash": hash}, "ownerReferences": [{"uid": "d1"}]}})
+        };
+        let pod = |name: &str, hash: &str| json!({"metadata": {"name": name, "labels": {"app": "x", "pod-template-hash": hash}}});
+        let pods = [
+            pod("old", "aaa"),
+            pod("new", "bbb"),
+            json!({"metadata": {"name": "other", "labels": {"app": "y"}}}),
+        ];
+        let sets = [rs("1", "aaa"), rs("2", "bbb")];
+        let names = |v: Vec<&Value>| -> Vec<String> {
+            v.iter()
+                .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(
+            names(current_pods("Deployment", &deployment, &pods, &sets)),
+            ["new"]
+        );
+        // Not yet observed: the annotation still names the old revision; judge nothing.
+        let mut unobserved = deployment.clone();
+        unobserved["metadata"]["generation"] = json!(4);
+        assert!(current_pods("Deployment", &unobserved, &pods, &sets).is_empty());
+        // The new ReplicaSet does not exist yet: judge nothing.
+        assert!(current_pods("Deployment", &deployment, &pods, &sets[..1]).is_empty());
+        let ds = json!({"metadata": {"generation": 2}, "spec": {"selector": {"matchLabels": {"app": "x"}}},
+                        "status": {"observedGeneration": 2}});
+        let ds_pods = [
+            json!({"metadata": {"name": "a", "labels": {"app": "x", "pod-template-generation": "1"}}}),
+            json!({"metadata": {"name": "b", "labels": {"app": "x", "pod-template-generation": "2"}}}),
+        ];
+        assert_eq!(names(current_pods("DaemonSet", &ds, &ds_pods, &[])), ["b"]);
+    }
+
+    #[test]
+    fn unschedulable_is_fatal_unless_waiting_for_its_volumes() {
+        let pod = |message: &str| {
+            json!({"metadata": {"name": "p"}, "status": {"conditions": [{"type": "PodScheduled",
+                "status": "False", "reason": "Unschedulable", "message": message}]}})
+        };
+        assert_eq!(
+            pod_failure(&pod("0/1 nodes are available: 1 Insufficient cpu.")).unwrap(),
+            "pod p is unschedulable: 0/1 nodes are available: 1 Insufficient cpu."
+        );
+        assert!(
+            pod_failure(&pod(
+                "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found"
+            ))
+            .is_none()
+        );
     }
 }
