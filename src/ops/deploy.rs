@@ -180,14 +180,17 @@ pub async fn deploy(
                     .map_err(|e| {
                         Error::Cluster(format!(
                             "{}\n  and the automatic rollback to revision {} failed too: {}",
-                            err,
+                            message(&err),
                             target.revision,
                             first_line(&e)
                         ))
                     })?;
                     Err(Error::Cluster(format!(
-                        "{err}\n  release {} was rolled back to revision {} (--atomic); revision {} is recorded as failed",
-                        record.name, target.revision, record.revision
+                        "{}\n  release {} was rolled back to revision {} (--atomic); revision {} is recorded as failed",
+                        message(&err),
+                        record.name,
+                        target.revision,
+                        record.revision
                     )))
                 }
                 _ => Err(err),
@@ -206,12 +209,14 @@ fn verb(record: &ReleaseRecord) -> &'static str {
 
 /// First line of an error, without the `error: ` prefix (for record descriptions).
 pub fn first_line(e: &Error) -> String {
-    e.to_string()
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim_start_matches("error: ")
-        .to_string()
+    message(e).lines().next().unwrap_or("").to_string()
+}
+
+/// An error's text without its leading `error: `, to wrap it in another error (whose display
+/// adds the prefix once).
+fn message(e: &Error) -> String {
+    let text = e.to_string();
+    text.strip_prefix("error: ").unwrap_or(&text).to_string()
 }
 
 async fn apply_and_wait(
@@ -370,11 +375,11 @@ pub async fn dry_run(cluster: &Cluster, objects: &[Object]) -> Result<()> {
     let errors: Vec<String> = results
         .into_iter()
         .filter_map(|r| r.err())
-        .map(|e| e.to_string())
+        .map(|e| message(&e))
         .collect();
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(Error::Cluster(errors.join("\n")))
+        Err(Error::Cluster(errors.join("\nerror: ")))
     }
 }

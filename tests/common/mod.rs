@@ -133,6 +133,12 @@ impl Run {
             self.what,
             self.stderr
         );
+        assert!(
+            !self.stderr.contains("error: error:"),
+            "`{}`: doubled error prefix:\n{}",
+            self.what,
+            self.stderr
+        );
         self
     }
 
