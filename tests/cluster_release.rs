@@ -695,6 +695,11 @@ fn unreachable_api_server_fails_every_verb_and_leaves_history_alone() {
             r.stderr
         );
         assert!(
+            !r.stderr.contains(" in :"),
+            "{args:?}: the message names an empty place: {}",
+            r.stderr
+        );
+        assert!(
             r.stdout.is_empty(),
             "{args:?}: data on stdout: {}",
             r.stdout

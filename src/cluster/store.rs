@@ -98,8 +98,13 @@ impl<'c> Store<'c> {
             .list(&ListParams::default().labels(selector))
             .await
             .map_err(|e| {
+                let place = if self.namespace.is_empty() {
+                    "all namespaces".to_string()
+                } else {
+                    format!("namespace {}", self.namespace)
+                };
                 self.cluster
-                    .error(&format!("reading release records in {}", self.namespace), e)
+                    .error(&format!("reading release records in {place}"), e)
             })?;
         let mut out = Vec::new();
         for s in list.items {
