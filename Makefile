@@ -51,6 +51,7 @@ test: check cluster-up ## fmt, clippy and all tests (unit, CLI, chart, cluster)
 bench: build cluster-up ## print performance figures (medians)
 	$(CARGO) bench --locked --bench figures
 	$(CARGO) run --release --locked --example release_figures
+	$(CARGO) run --release --locked --example diff_figures
 
 cluster-build: ## build (or reuse) the control-plane binaries from Go modules
 	$(CLUSTER)/build.sh

@@ -182,21 +182,42 @@ pub async fn delete(cluster: &Cluster, r: &ObjectRef) -> Result<bool> {
 }
 
 /// True when every field of `desired` has the same value in `live` (extra fields in `live`,
-/// such as server defaults, are ignored). Quantities compare by value (`0.5` = `500m`).
+/// such as server defaults, are ignored). Quantities compare by value (`0.5` = `500m`), but only
+/// where Kubernetes stores quantities (see [`QUANTITY_MAPS`]): elsewhere `"1000m"` and `"1"` are
+/// different strings (a ConfigMap value, an argument).
 pub fn is_subset(desired: &Value, live: &Value) -> bool {
+    subset(desired, live, false)
+}
+
+/// Keys whose map values hold quantities: a container's or a claim's `resources` (`requests`,
+/// `limits`, `claims`), a ResourceQuota's `hard`, a pod's `overhead`. `sizeLimit` (an emptyDir)
+/// is a quantity itself.
+const QUANTITY_MAPS: &[&str] = &["resources", "hard", "overhead"];
+
+/// Unchanged detection: the object is what the previous revision applied (`before`) and the live
+/// object still has every field of it, so applying it again would change nothing. Shared by
+/// `upgrade` (which then skips the apply) and `diff` (which then skips the dry-run).
+pub fn unchanged(desired: &Value, before: Option<&Value>, live: Option<&Value>) -> bool {
+    before == Some(desired) && live.is_some_and(|l| is_subset(desired, l))
+}
+
+fn subset(desired: &Value, live: &Value, quantities: bool) -> bool {
     match (desired, live) {
         (Value::Object(d), Value::Object(l)) => d.iter().all(|(k, dv)| {
-            l.get(k).is_some_and(|lv| is_subset(dv, lv)) || (is_empty(dv) && !l.contains_key(k))
+            let q = quantities
+                || (dv.is_object() && QUANTITY_MAPS.contains(&k.as_str()))
+                || k == "sizeLimit";
+            l.get(k).is_some_and(|lv| subset(dv, lv, q)) || (is_empty(dv) && !l.contains_key(k))
         }),
         (Value::Array(d), Value::Array(l)) => {
-            d.len() == l.len() && d.iter().zip(l).all(|(a, b)| is_subset(a, b))
+            d.len() == l.len() && d.iter().zip(l).all(|(a, b)| subset(a, b, quantities))
         }
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
         (Value::String(a), Value::String(b)) => {
-            a == b || quantity(a).is_some_and(|q| Some(q) == quantity(b))
+            a == b || (quantities && quantity(a).is_some_and(|q| Some(q) == quantity(b)))
         }
         (Value::Number(a), Value::String(b)) | (Value::String(b), Value::Number(a)) => {
-            quantity(b).is_some_and(|q| Some(q) == a.as_f64())
+            quantities && quantity(b).is_some_and(|q| Some(q) == a.as_f64())
         }
         (a, b) => a == b,
     }
@@ -256,13 +277,55 @@ mod tests {
 
     #[test]
     fn subset_ignores_defaults_and_normalises_quantities() {
-        let desired =
-            json!({"spec": {"ports": [{"port": 80}], "cpu": "0.5", "mem": "1Gi", "n": 1}});
-        let live = json!({"spec": {"ports": [{"port": 80, "protocol": "TCP"}], "cpu": "500m", "mem": "1024Mi", "n": 1.0, "x": 2}});
+        let desired = json!({"spec": {"ports": [{"port": 80}], "n": 1,
+            "resources": {"requests": {"cpu": "0.5", "memory": "1Gi"}, "limits": {"cpu": 1}}}});
+        let live = json!({"spec": {"ports": [{"port": 80, "protocol": "TCP"}], "n": 1.0, "x": 2,
+            "resources": {"requests": {"cpu": "500m", "memory": "1024Mi"}, "limits": {"cpu": "1"}}}});
         assert!(is_subset(&desired, &live));
         assert!(!is_subset(&json!({"spec": {"n": 2}}), &live));
         assert!(!is_subset(&json!({"spec": {"ports": []}}), &live));
         assert!(is_subset(&json!({"a": {}}), &json!({})));
+        let empty_dir = json!({"emptyDir": {"sizeLimit": "1Gi"}});
+        assert!(is_subset(
+            &empty_dir,
+            &json!({"emptyDir": {"sizeLimit": "1024Mi"}})
+        ));
+    }
+
+    #[test]
+    fn quantity_spellings_elsewhere_are_different_values() {
+        // A ConfigMap value, an argument: "1000m" is not "1", and 8080 is not "8080".
+        let live = json!({"data": {"a": "1"}, "spec": {"args": ["1"], "targetPort": "8080"}});
+        assert!(!is_subset(&json!({"data": {"a": "1000m"}}), &live));
+        assert!(!is_subset(&json!({"spec": {"args": ["1000m"]}}), &live));
+        assert!(!is_subset(&json!({"spec": {"targetPort": 8080}}), &live));
+        // Nor is a string named like a quantity map: only maps under those keys hold quantities.
+        assert!(!is_subset(
+            &json!({"data": {"resources": "1000m"}}),
+            &json!({"data": {"resources": "1"}})
+        ));
+    }
+
+    #[test]
+    fn unchanged_needs_the_same_manifest_and_its_fields_in_place() {
+        let desired = json!({"data": {"a": "1"}});
+        let live = json!({"data": {"a": "1"}, "metadata": {"resourceVersion": "3"}});
+        assert!(unchanged(&desired, Some(&desired), Some(&live)));
+        // The manifest changed (a removed field would be dropped by the apply).
+        assert!(!unchanged(
+            &desired,
+            Some(&json!({"data": {"a": "1", "b": "2"}})),
+            Some(&live)
+        ));
+        // Edited in the cluster, or gone.
+        assert!(!unchanged(
+            &desired,
+            Some(&desired),
+            Some(&json!({"data": {"a": "2"}}))
+        ));
+        assert!(!unchanged(&desired, Some(&desired), None));
+        // First revision.
+        assert!(!unchanged(&desired, None, Some(&live)));
     }
 
     #[test]

@@ -32,6 +32,22 @@ pub fn normalize(obj: &Value) -> Value {
     v
 }
 
+/// `metadata.resourceVersion` of an object, if it has one.
+pub fn resource_version(obj: &Value) -> Option<&str> {
+    obj.get("metadata")?.get("resourceVersion")?.as_str()
+}
+
+/// True when `desired` (a dry-run apply result) was computed from the very version of the
+/// object that `live` is. A dry-run keeps the stored object's resourceVersion (and a dry-run
+/// create has none), so a mismatch means a controller wrote the object between the read and
+/// the dry-run: comparing the two would show that write as a change of the upgrade.
+pub fn same_version(live: Option<&Value>, desired: &Value) -> bool {
+    match resource_version(desired) {
+        None | Some("") => live.is_none(),
+        Some(rv) => live.and_then(resource_version) == Some(rv),
+    }
+}
+
 fn sorted(v: &Value) -> Value {
     match v {
         Value::Object(m) => {
@@ -107,6 +123,22 @@ fn walk(a: &Value, b: &Value, path: FieldPath, out: &mut Vec<FieldPath>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn versions_tell_a_stale_read_apart() {
+        let at = |rv: &str| json!({"metadata": {"name": "x", "resourceVersion": rv}});
+        assert!(same_version(Some(&at("5")), &at("5")));
+        // Written by a controller between the list and the dry-run.
+        assert!(!same_version(Some(&at("5")), &at("7")));
+        // Created by someone else between the list and the dry-run.
+        assert!(!same_version(None, &at("7")));
+        // A dry-run create: nothing stored yet.
+        assert!(same_version(None, &json!({"metadata": {"name": "x"}})));
+        assert!(!same_version(
+            Some(&at("5")),
+            &json!({"metadata": {"name": "x"}})
+        ));
+    }
 
     #[test]
     fn paths_use_names_in_lists() {

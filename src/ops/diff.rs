@@ -1,5 +1,7 @@
 //! `diff`: what an upgrade or a rollback would change, or how two stored revisions differ.
 
+use std::collections::HashMap;
+
 use futures::StreamExt as _;
 
 use super::deploy::{self, record_objects};
@@ -18,6 +20,9 @@ use crate::render::ReleaseInfo;
 
 /// Dry-runs in flight at once.
 const CONCURRENCY: usize = 8;
+
+/// Re-reads of an object that a controller writes to while it is being compared.
+const RESYNC_ATTEMPTS: usize = 3;
 
 /// A plan and the number of API requests it took.
 #[derive(Debug, Clone)]
@@ -53,13 +58,12 @@ pub async fn diff_upgrade(
         is_upgrade: previous.is_some(),
     };
     let rev = deploy::render_new(&cluster, chart, values, &release)?;
-    let prev_ids = previous.map(|p| p.inventory).unwrap_or_default();
     let plan = plan(
         &cluster,
         name,
         ns,
         &rev.rendered.objects,
-        &prev_ids,
+        previous.as_ref(),
         compare,
     )
     .await?;
@@ -80,11 +84,9 @@ pub async fn diff_rollback(
     let cluster = Cluster::connect(connect).await?;
     let records = Store::new(&cluster, namespace).history(release).await?;
     let target = super::rollback::target(&records, revision, release)?;
-    let current = history::latest(&records)
-        .map(|r| r.inventory.clone())
-        .unwrap_or_default();
+    let current = history::latest(&records);
     let objects = record_objects(&target)?;
-    let plan = plan(&cluster, release, namespace, &objects, &current, compare).await?;
+    let plan = plan(&cluster, release, namespace, &objects, current, compare).await?;
     Ok(DiffResult {
         plan,
         requests: cluster.requests(),
@@ -148,32 +150,72 @@ pub fn compare_records(
 }
 
 /// Compare rendered `objects` with the cluster: one label-selected list per kind, one
-/// server-side dry-run per object (concurrent), plus deletions from `previous`.
+/// server-side dry-run per object (concurrent), plus deletions of what `previous` (the revision
+/// being replaced) has and `objects` has not.
+///
+/// An object that `upgrade`/`rollback` would leave alone ([`apply::unchanged`]: the same
+/// manifest as in `previous`, every field still in place) is not dry-run: it shows no change,
+/// exactly as the upgrade will make none. A no-op diff thus costs one list per kind.
 pub async fn plan(
     cluster: &Cluster,
     release: &str,
     namespace: &str,
     objects: &[Object],
-    previous: &[ObjectRef],
+    previous: Option<&ReleaseRecord>,
     compare: CompareOptions,
 ) -> Result<Plan> {
     let ids: Vec<ObjectRef> = objects.iter().map(Object::id).collect();
-    let live = apply::read_owned(cluster, release, namespace, ids.iter().chain(previous)).await?;
+    let previous_ids = previous.map(|p| p.inventory.as_slice()).unwrap_or_default();
+    let before: HashMap<ObjectRef, serde_json::Value> = match previous {
+        Some(p) => record_objects(p)?
+            .into_iter()
+            .map(|o| (o.id(), o.body))
+            .collect(),
+        None => HashMap::new(),
+    };
+    let mut live =
+        apply::read_owned(cluster, release, namespace, ids.iter().chain(previous_ids)).await?;
     let ns_exists = !live.is_empty() || cluster.require_namespace(namespace).await.is_ok();
-    let dry_runs: Vec<Result<Option<DryRun>>> = futures::stream::iter(objects.iter())
-        .map(|o| async move {
-            if ns_exists {
-                apply::dry_run_apply(cluster, o).await.map(Some)
-            } else {
+    let live_ref = &live;
+    let before_ref = &before;
+    let mut dry_runs: Vec<Option<DryRun>> = futures::stream::iter(objects.iter().zip(&ids))
+        .map(|(o, id)| async move {
+            if !ns_exists || apply::unchanged(&o.body, before_ref.get(id), live_ref.get(id)) {
                 Ok(None)
+            } else {
+                apply::dry_run_apply(cluster, o).await.map(Some)
             }
         })
         .buffered(CONCURRENCY)
-        .collect()
-        .await;
+        .collect::<Vec<Result<Option<DryRun>>>>()
+        .await
+        .into_iter()
+        .collect::<Result<_>>()?;
+    // A controller may write an object between the list and its dry-run (a claim gets bound, a
+    // Deployment its revision annotation). Compared as is, that write would show up as a change
+    // of the upgrade: re-read such objects (and dry-run again while they keep moving).
+    for ((obj, id), dry_run) in objects.iter().zip(&ids).zip(dry_runs.iter_mut()) {
+        for _ in 0..RESYNC_ATTEMPTS {
+            let Some(DryRun::Applied(desired)) = dry_run else {
+                break;
+            };
+            if diff::normalize::same_version(live.get(id), desired) {
+                break;
+            }
+            match cluster.get(id).await? {
+                Some(fresh) if apply::foreign_owner(&fresh, release, namespace).is_none() => {
+                    live.insert(id.clone(), fresh)
+                }
+                _ => live.remove(id),
+            };
+            if !diff::normalize::same_version(live.get(id), desired) {
+                *dry_run = Some(apply::dry_run_apply(cluster, obj).await?);
+            }
+        }
+    }
     let mut changes = Vec::new();
     for ((obj, id), result) in objects.iter().zip(&ids).zip(dry_runs) {
-        match result? {
+        match result {
             Some(DryRun::Immutable(message, fields)) => {
                 changes.push(diff::replacement(id, message, fields))
             }
@@ -182,15 +224,18 @@ pub async fn plan(
                     changes.push(c);
                 }
             }
-            None => {
+            // Nothing to dry-run: the namespace does not exist (everything is a create) ...
+            None if !ns_exists => {
                 if let Some(c) = diff::compare(id, None, &obj.body, compare) {
                     changes.push(c);
                 }
             }
+            // ... or the object is unchanged.
+            None => {}
         }
     }
     let new_ids: std::collections::HashSet<&ObjectRef> = ids.iter().collect();
-    let mut gone: Vec<ObjectRef> = previous
+    let mut gone: Vec<ObjectRef> = previous_ids
         .iter()
         .filter(|r| !new_ids.contains(r))
         .cloned()
