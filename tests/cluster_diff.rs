@@ -140,6 +140,26 @@ fn no_changes_right_after_install_and_once_the_workloads_run() {
         json!({"create": 0, "update": 0, "delete": 0, "replace": 0, "keep": 0})
     );
 
+    // Other spellings of the same quantities change the manifest, so the objects go through
+    // the server-side dry-run, which stores the same values: still nothing to change.
+    let spellings = [
+        "prometheus.resources.requests.cpu=0.1",
+        "prometheus.resources.limits.cpu=1",
+        "prometheus.resources.limits.memory=1024Mi",
+        "loki.resources.requests.memory=0.25Gi",
+    ];
+    let r = diff(&rel, &spellings, &["--detailed-exitcode"]);
+    expect_code(&r, 0);
+    assert_eq!(r.stdout.trim(), "No changes", "{}", r.stdout);
+    // (The manifests do differ: otherwise the check above would prove nothing.)
+    let template = |sets: &[&str]| {
+        let mut args = vec!["template".to_string(), rel.name.clone()];
+        args.extend(TestRelease::values_args(sets));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        rel.bscope(&refs).ok().stdout
+    };
+    assert_ne!(template(&[]), template(&spellings));
+
     // Controllers then write their own fields (Deployment revision annotations, bound claims,
     // status): still nothing to change.
     rel.ns
