@@ -237,11 +237,7 @@ async fn apply_and_wait(
     let mut outcome = Outcome::default();
     for obj in objects {
         let id = obj.id();
-        let same_as_before = prev_objects.get(&id) == Some(&obj.body);
-        let in_place = live
-            .get(&id)
-            .is_some_and(|l| apply::is_subset(&obj.body, l));
-        if same_as_before && in_place {
+        if apply::unchanged(&obj.body, prev_objects.get(&id), live.get(&id)) {
             outcome.unchanged.push(id);
         } else {
             apply::apply(cluster, obj, false).await?;
