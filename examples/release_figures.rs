@@ -10,7 +10,10 @@
 //! while another release of the chart (e.g. `make demo`) is installed on the same cluster.
 //! Kubeconfig: `BSCOPE_TEST_KUBECONFIG` (exported by the Makefile), else `.cluster/kubeconfig`.
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/support/chart_copy.rs"]
+mod chart_copy;
+use chart_copy::{copy_chart, random_id};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bscope_chart::cluster::ConnectOptions;
@@ -239,56 +242,5 @@ impl Round {
         let _ = Api::<Namespace>::all(client)
             .delete(&self.render.namespace, &dp)
             .await;
-    }
-}
-
-fn random_id() -> String {
-    let mut b = [0u8; 4];
-    getrandom::fill(&mut b).expect("random bytes");
-    hex::encode(b)
-}
-
-/// Copy the chart, suffixing the names of its cluster-scoped objects with `-id` (the same
-/// transformation as `tests/common/mod.rs`).
-fn copy_chart(from: &Path, to: &Path, id: &str) {
-    copy_dir(from, to);
-    for component in ["prometheus", "promtail"] {
-        let path = to.join(format!("templates/{component}.yaml.j2"));
-        let text = std::fs::read_to_string(&path).expect("chart template");
-        let docs: Vec<String> = text
-            .split("\n---\n")
-            .map(|doc| {
-                if !doc
-                    .lines()
-                    .any(|l| l == "kind: ClusterRole" || l == "kind: ClusterRoleBinding")
-                {
-                    return doc.to_string();
-                }
-                doc.lines()
-                    .map(|l| {
-                        if l == format!("  name: {component}") {
-                            format!("  name: {component}-{id}")
-                        } else {
-                            l.to_string()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .collect();
-        std::fs::write(&path, docs.join("\n---\n")).expect("write chart template");
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create chart copy");
-    for entry in std::fs::read_dir(from).expect("read chart") {
-        let entry = entry.expect("chart entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy chart file");
-        }
     }
 }

@@ -42,6 +42,42 @@ pub struct Outcome {
     pub kept: Vec<ObjectRef>,
 }
 
+/// Run `work` holding the release lock (none for a dry run, which writes nothing), and release
+/// the lock whatever the outcome. `work` is a future, so nothing in it runs before the lock is
+/// taken.
+pub async fn with_lock<T>(
+    cluster: &Cluster,
+    namespace: &str,
+    release: &str,
+    dry_run: bool,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let held = if dry_run {
+        None
+    } else {
+        Some(crate::cluster::lock::acquire(cluster, namespace, release).await?)
+    };
+    let result = work.await;
+    if let Some(l) = held {
+        l.release().await?;
+    }
+    result
+}
+
+/// `--create-namespace` creates it (not on a dry run); otherwise it must exist.
+pub async fn prepare_namespace(
+    cluster: &Cluster,
+    namespace: &str,
+    create: bool,
+    dry_run: bool,
+) -> Result<()> {
+    if create && !dry_run {
+        cluster.ensure_namespace(namespace).await
+    } else {
+        cluster.require_namespace(namespace).await
+    }
+}
+
 /// Objects of a stored record.
 pub fn record_objects(record: &ReleaseRecord) -> Result<Vec<Object>> {
     let mut objects = crate::render::split::documents(

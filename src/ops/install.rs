@@ -4,7 +4,7 @@ use super::deploy::{self, DeploySettings, Outcome};
 use super::{RenderOptions, compute_values};
 use crate::chart::Chart;
 use crate::cluster::store::Store;
-use crate::cluster::{Cluster, ConnectOptions, lock};
+use crate::cluster::{Cluster, ConnectOptions};
 use crate::error::{Error, Result};
 use crate::release::{ReleaseRecord, Status, history};
 use crate::render::ReleaseInfo;
@@ -47,20 +47,15 @@ pub async fn install(opts: &InstallOptions) -> Result<Deployed> {
     // Everything that can refuse comes before the first write.
     let chart = Chart::load_or_embedded(opts.render.chart.as_deref())?;
     let values = compute_values(&chart, &opts.render.values.layers()?)?;
-    if opts.create_namespace && !opts.dry_run {
-        cluster.ensure_namespace(ns).await?;
-    } else {
-        cluster.require_namespace(ns).await?;
-    }
-    let held = if opts.dry_run {
-        None
-    } else {
-        Some(lock::acquire(&cluster, ns, name).await?)
-    };
-    let result = install_locked(&cluster, opts, chart, values).await;
-    if let Some(l) = held {
-        l.release().await?;
-    }
+    deploy::prepare_namespace(&cluster, ns, opts.create_namespace, opts.dry_run).await?;
+    let result = deploy::with_lock(
+        &cluster,
+        ns,
+        name,
+        opts.dry_run,
+        install_locked(&cluster, opts, chart, values),
+    )
+    .await;
     let (record, outcome) = result?;
     Ok(Deployed {
         record,

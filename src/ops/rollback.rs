@@ -3,7 +3,7 @@
 use super::deploy::{self, DeploySettings};
 use super::install::Deployed;
 use crate::cluster::store::Store;
-use crate::cluster::{Cluster, ConnectOptions, lock};
+use crate::cluster::{Cluster, ConnectOptions};
 use crate::error::{Error, Result};
 use crate::release::{ReleaseRecord, Status, history};
 
@@ -62,12 +62,7 @@ pub fn target(
 pub async fn rollback(opts: &RollbackOptions) -> Result<Deployed> {
     let cluster = Cluster::connect(&opts.connect).await?;
     let (name, ns) = (&opts.release, &opts.namespace);
-    let held = if opts.dry_run {
-        None
-    } else {
-        Some(lock::acquire(&cluster, ns, name).await?)
-    };
-    let result = async {
+    let work = async {
         let store = Store::new(&cluster, ns);
         let mut records = store.history(name).await?;
         deploy::recover_interrupted(&cluster, &mut records).await?;
@@ -106,12 +101,8 @@ pub async fn rollback(opts: &RollbackOptions) -> Result<Deployed> {
             &desc,
         )
         .await
-    }
-    .await;
-    if let Some(l) = held {
-        l.release().await?;
-    }
-    let (record, outcome) = result?;
+    };
+    let (record, outcome) = deploy::with_lock(&cluster, ns, name, opts.dry_run, work).await?;
     Ok(Deployed {
         record,
         outcome,

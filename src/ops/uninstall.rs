@@ -2,7 +2,7 @@
 
 use crate::cluster::apply;
 use crate::cluster::store::Store;
-use crate::cluster::{Cluster, ConnectOptions, lock};
+use crate::cluster::{Cluster, ConnectOptions};
 use crate::error::{Error, Result};
 use crate::manifest::{self, ObjectRef};
 use crate::release::{Status, history};
@@ -33,8 +33,7 @@ pub struct Uninstalled {
 pub async fn uninstall(opts: &UninstallOptions) -> Result<Uninstalled> {
     let cluster = Cluster::connect(&opts.connect).await?;
     let (name, ns) = (&opts.release, &opts.namespace);
-    let held = lock::acquire(&cluster, ns, name).await?;
-    let result = async {
+    let work = async {
         let store = Store::new(&cluster, ns);
         let records = store.history(name).await?;
         let Some(latest) = history::latest(&records).cloned() else {
@@ -89,8 +88,6 @@ pub async fn uninstall(opts: &UninstallOptions) -> Result<Uninstalled> {
             }
         }
         Ok(done)
-    }
-    .await;
-    held.release().await?;
-    result
+    };
+    super::deploy::with_lock(&cluster, ns, name, false, work).await
 }

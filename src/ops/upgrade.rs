@@ -5,7 +5,7 @@ use super::install::{Deployed, InstallOptions, check_release_name, install_locke
 use super::{RenderOptions, compute_values};
 use crate::chart::Chart;
 use crate::cluster::store::Store;
-use crate::cluster::{Cluster, ConnectOptions, lock};
+use crate::cluster::{Cluster, ConnectOptions};
 use crate::error::{Error, Result};
 use crate::release::{ReleaseRecord, Status, history};
 use crate::render::ReleaseInfo;
@@ -81,20 +81,21 @@ pub async fn upgrade(opts: &UpgradeOptions) -> Result<Deployed> {
     check_release_name(name)?;
     let chart = Chart::load_or_embedded(opts.render.chart.as_deref())?;
     let layers = opts.render.values.layers()?;
-    if opts.install && opts.create_namespace && !opts.dry_run {
-        cluster.ensure_namespace(ns).await?;
-    } else {
-        cluster.require_namespace(ns).await?;
-    }
-    let held = if opts.dry_run {
-        None
-    } else {
-        Some(lock::acquire(&cluster, ns, name).await?)
-    };
-    let result = upgrade_locked(&cluster, opts, chart, layers).await;
-    if let Some(l) = held {
-        l.release().await?;
-    }
+    deploy::prepare_namespace(
+        &cluster,
+        ns,
+        opts.install && opts.create_namespace,
+        opts.dry_run,
+    )
+    .await?;
+    let result = deploy::with_lock(
+        &cluster,
+        ns,
+        name,
+        opts.dry_run,
+        upgrade_locked(&cluster, opts, chart, layers),
+    )
+    .await;
     let (record, outcome) = result?;
     Ok(Deployed {
         record,

@@ -19,6 +19,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "../support/chart_copy.rs"]
+mod chart_copy;
+pub use chart_copy::{copy_chart, random_id};
+
 /// The package root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -190,13 +194,6 @@ pub fn kubectl(args: &[&str]) -> Run {
         .arg("--request-timeout=20s")
         .args(args);
     run(cmd)
-}
-
-/// Four random bytes as hex.
-pub fn random_id() -> String {
-    let mut b = [0u8; 4];
-    getrandom::fill(&mut b).expect("random bytes");
-    hex::encode(b)
 }
 
 /// A namespace of its own for one test; deleted (best effort) when dropped.
@@ -454,58 +451,6 @@ pub fn kubectl_resource(obj: &Value) -> String {
     match obj["group"].as_str().unwrap_or("") {
         "" => format!("{kind}.{version}."),
         g => format!("{kind}.{version}.{g}"),
-    }
-}
-
-/// Copy the chart to `to`, suffixing the fixed names of its cluster-scoped objects with `-id`
-/// (ClusterRole/ClusterRoleBinding names and the binding's roleRef, nothing else).
-pub fn copy_chart(from: &Path, to: &Path, id: &str) {
-    copy_dir(from, to);
-    let mut renamed = 0;
-    for component in ["prometheus", "promtail"] {
-        let path = to.join(format!("templates/{component}.yaml.j2"));
-        let text = std::fs::read_to_string(&path).expect("chart template");
-        let docs: Vec<String> = text
-            .split("\n---\n")
-            .map(|doc| {
-                let cluster_scoped = doc
-                    .lines()
-                    .any(|l| l == "kind: ClusterRole" || l == "kind: ClusterRoleBinding");
-                if !cluster_scoped {
-                    return doc.to_string();
-                }
-                doc.lines()
-                    .map(|l| {
-                        if l == format!("  name: {component}") {
-                            renamed += 1;
-                            format!("  name: {component}-{id}")
-                        } else {
-                            l.to_string()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .collect();
-        std::fs::write(&path, docs.join("\n---\n")).expect("write chart template");
-    }
-    // ClusterRole name + ClusterRoleBinding name + roleRef name, for each of the two.
-    assert_eq!(
-        renamed, 6,
-        "the chart's ClusterRole/ClusterRoleBinding layout changed; update tests/common/mod.rs"
-    );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create chart copy");
-    for entry in std::fs::read_dir(from).expect("read chart") {
-        let entry = entry.expect("chart entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy chart file");
-        }
     }
 }
 
