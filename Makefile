@@ -7,7 +7,8 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 CARGO      ?= cargo
-BIN        := target/release/bscope-chart
+# Honour CARGO_TARGET_DIR, where cargo then puts the binary.
+BIN        := $(abspath $(or $(CARGO_TARGET_DIR),target)/release/bscope-chart)
 CLUSTER    := hack/cluster
 KUBECONFIG_LOCAL := $(CURDIR)/.cluster/kubeconfig
 # Cluster tests read this variable; it defaults to the local cluster's kubeconfig.
@@ -20,7 +21,7 @@ REV       ?=
 # Extra flags for deploy/diff, e.g. FLAGS="--set prometheus.retention=30d".
 FLAGS     ?=
 # The binary the operator verbs call (override with BSCOPE=path/to/bscope-chart).
-BSCOPE    ?= $(CURDIR)/$(BIN)
+BSCOPE    ?= $(BIN)
 # kubectl for the read-only views: the one built with the local cluster, else the PATH's.
 CLUSTER_KUBECTL := $(shell bash -c '. $(CLUSTER)/versions.sh && echo $$CLUSTER_BIN/kubectl')
 KUBECTL   ?= $(if $(wildcard $(CLUSTER_KUBECTL)),$(CLUSTER_KUBECTL),kubectl)
@@ -74,7 +75,7 @@ demo: build cluster-up ## the main job from a fresh clone: build, local cluster,
 # --- Operator verbs (the seed's Makefile, on top of bscope-chart). ENV=minikube|prod.
 
 # Operator verbs build the release binary first, unless BSCOPE points at another binary.
-BSCOPE_DEP := $(if $(filter $(CURDIR)/$(BIN),$(BSCOPE)),build,)
+BSCOPE_DEP := $(if $(filter $(BIN),$(BSCOPE)),build,)
 
 observability-deploy: $(BSCOPE_DEP) ## install or upgrade the stack with values/$(ENV).yaml and wait
 	@echo "Deploying observability stack ($(ENV)) as release $(RELEASE) in $(NAMESPACE)..."

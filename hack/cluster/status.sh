@@ -15,7 +15,8 @@ for n in "${CLUSTER_PROCS[@]}"; do
 done
 if [ "$rc" = 0 ]; then
   "$CLUSTER_BIN/kubectl" --kubeconfig "$S/kubeconfig" get --raw /readyz >/dev/null 2>&1 \
-    && echo "api: ready (https://127.0.0.1:$API_PORT)" || { echo "api: not ready"; rc=1; }
+    && echo "api: ready ($("$CLUSTER_BIN/kubectl" --kubeconfig "$S/kubeconfig" config view --minify -o jsonpath='{.clusters[0].cluster.server}'))" \
+    || { echo "api: not ready"; rc=1; }
   "$CLUSTER_BIN/kubectl" --kubeconfig "$S/kubeconfig" get nodes --no-headers 2>/dev/null | sed 's/^/node: /'
   echo "KUBECONFIG=$S/kubeconfig"
 fi

@@ -27,6 +27,13 @@ fail() {
   KEEP_LOGS=1 "$HERE/down.sh" >/dev/null 2>&1 || true
   exit 1
 }
+for port in "$ETCD_PORT" "$ETCD_PEER_PORT" "$API_PORT" "$KCM_PORT" "$SCHED_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    log "port $port on 127.0.0.1 is already in use (another cluster?)"
+    log "choose free ports with ETCD_PORT, ETCD_PEER_PORT, API_PORT, KCM_PORT, SCHED_PORT"
+    exit 1
+  fi
+done
 mkdir -p "$S/pki" "$S/logs"
 
 # --- PKI: a CA, a serving cert for 127.0.0.1 (CA:FALSE, as rustls requires), an admin client

@@ -27,6 +27,19 @@ pub fn unified_delete(id: &ObjectRef, before: &Value, context: usize) -> String 
     text_diff(id, &yaml(before), "", context)
 }
 
+/// Rename the two sides in a unified diff's header (`live`/`desired` → e.g. `revision 1`/`revision 2`).
+pub fn relabel(diff: &str, old: &str, new: &str) -> String {
+    let mut out = String::with_capacity(diff.len());
+    for (i, line) in diff.split_inclusive('\n').enumerate() {
+        match (i, line.strip_prefix("--- live:"), line.strip_prefix("+++ desired:")) {
+            (0, Some(rest), _) => out.push_str(&format!("--- {old}:{rest}")),
+            (1, _, Some(rest)) => out.push_str(&format!("+++ {new}:{rest}")),
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// Unified diff of two texts with `live`/`desired` headers naming the object.
 pub fn text_diff(id: &ObjectRef, old: &str, new: &str, context: usize) -> String {
     let diff = similar::TextDiff::from_lines(old, new);
