@@ -31,7 +31,11 @@ pub fn unified_delete(id: &ObjectRef, before: &Value, context: usize) -> String 
 pub fn relabel(diff: &str, old: &str, new: &str) -> String {
     let mut out = String::with_capacity(diff.len());
     for (i, line) in diff.split_inclusive('\n').enumerate() {
-        match (i, line.strip_prefix("--- live:"), line.strip_prefix("+++ desired:")) {
+        match (
+            i,
+            line.strip_prefix("--- live:"),
+            line.strip_prefix("+++ desired:"),
+        ) {
             (0, Some(rest), _) => out.push_str(&format!("--- {old}:{rest}")),
             (1, _, Some(rest)) => out.push_str(&format!("+++ {new}:{rest}")),
             _ => out.push_str(line),

@@ -146,7 +146,10 @@ pub fn compare_records(
         gone.into_iter()
             .map(|o| diff::deletion(&o.id(), &o.body, apply::is_kept(&o.body), compare)),
     );
-    let (old_side, new_side) = (format!("revision {}", a.revision), format!("revision {}", b.revision));
+    let (old_side, new_side) = (
+        format!("revision {}", a.revision),
+        format!("revision {}", b.revision),
+    );
     for c in &mut changes {
         c.diff = diff::output::relabel(&c.diff, &old_side, &new_side);
     }
