@@ -133,13 +133,14 @@ fn sha256(s: &str) -> String {
     hex::encode(sha2::Sha256::digest(s.as_bytes()))
 }
 
-fn quote(v: &Value) -> Result<String, Error> {
-    let s = match v.as_str() {
-        Some(s) => s.to_string(),
-        None if v.is_none() => String::new(),
-        None => v.to_string(),
-    };
-    serde_json::to_string(&s).map_err(|e| chart_error(e.to_string()))
+/// A YAML double-quoted string (the same escaping as `toyaml`, so invisible characters and
+/// YAML 1.1 line breaks survive the API server's reader).
+fn quote(v: &Value) -> String {
+    match v.as_str() {
+        Some(s) => toyaml::quoted(s),
+        None if v.is_none() => toyaml::quoted(""),
+        None => toyaml::quoted(&v.to_string()),
+    }
 }
 
 fn required(v: &Value, message: Option<&str>) -> Result<Value, Error> {
@@ -182,6 +183,13 @@ fn empty_map() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quote_escapes_like_toyaml() {
+        assert_eq!(quote(&Value::from("a\"b\u{85}")), "\"a\\\"b\\u0085\"");
+        assert_eq!(quote(&Value::from(())), "\"\"");
+        assert_eq!(quote(&Value::from(5)), "\"5\"");
+    }
 
     #[test]
     fn nindent_adds_newline_and_indents() {

@@ -145,12 +145,43 @@ struct ChartInfo<'a> {
 
 /// Render and validate a chart.
 pub fn render(req: &RenderRequest<'_>) -> Result<Rendered> {
+    let (texts, notes, mut problems) = run_templates(req)?;
+    let mut objects = Vec::new();
+    for (name, text) in &texts {
+        match split::documents(text, &format!("templates/{name}")) {
+            Ok(docs) => objects.extend(docs),
+            Err(e) => problems.extend(e.into_problems()),
+        }
+    }
+    finish_objects(&mut objects, req, &mut problems);
+    if problems.is_empty() {
+        Ok(Rendered { objects, notes })
+    } else {
+        Err(Error::Problems(problems))
+    }
+}
+
+/// The raw text each manifest template renders to (template name, text), before it is split
+/// and validated: for looking at what a template really produced, and for benchmarks.
+pub fn render_texts(req: &RenderRequest<'_>) -> Result<Vec<(String, String)>> {
+    let (texts, _, problems) = run_templates(req)?;
+    if problems.is_empty() {
+        Ok(texts)
+    } else {
+        Err(Error::Problems(problems))
+    }
+}
+
+/// Rendered manifest texts, the NOTES text, and the template problems found on the way.
+type TemplateRun = (Vec<(String, String)>, Option<String>, Vec<Problem>);
+
+fn run_templates(req: &RenderRequest<'_>) -> Result<TemplateRun> {
     let sources = template_sources(req.chart)?;
     let mut problems = Vec::new();
     let env = environment(req, &sources, &mut problems);
     let ctx = context(req);
 
-    let mut objects = Vec::new();
+    let mut texts = Vec::new();
     let mut notes = None;
     for (name, source) in &sources {
         let is_manifest = name.ends_with(".yaml.j2") && !name.starts_with('_');
@@ -162,20 +193,11 @@ pub fn render(req: &RenderRequest<'_>) -> Result<Rendered> {
         }; // syntax error already reported
         match tmpl.render(ctx.clone()) {
             Ok(text) if name == NOTES_TEMPLATE => notes = Some(text),
-            Ok(text) => match split::documents(&text, &format!("templates/{name}")) {
-                Ok(docs) => objects.extend(docs),
-                Err(e) => problems.extend(e.into_problems()),
-            },
+            Ok(text) => texts.push((name.clone(), text)),
             Err(err) => problems.push(template_problem(&err, name, source, &sources)),
         }
     }
-
-    finish_objects(&mut objects, req, &mut problems);
-    if problems.is_empty() {
-        Ok(Rendered { objects, notes })
-    } else {
-        Err(Error::Problems(problems))
-    }
+    Ok((texts, notes, problems))
 }
 
 fn template_sources(chart: &Chart) -> Result<BTreeMap<String, String>> {

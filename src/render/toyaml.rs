@@ -32,7 +32,9 @@ fn emit(out: &mut String, value: &Value, indent: usize, ctx: Context) {
                 out.push('\n');
             }
             for (k, v) in m {
-                let _ = write!(out, "{pad}{}:", scalar_string(k, indent));
+                out.push_str(&pad);
+                push_key(out, k, &pad);
+                out.push(':');
                 emit_child(out, v, indent, true);
             }
         }
@@ -89,6 +91,22 @@ fn emit_scalar(out: &mut String, v: &Value, indent: usize) {
     }
 }
 
+/// A mapping key: plain when unambiguous, else double-quoted (never a block scalar, which
+/// cannot be a key). YAML limits implicit keys to 1024 characters; longer keys use the explicit
+/// `? key` form.
+fn push_key(out: &mut String, k: &str, pad: &str) {
+    let text = if plain_ok(k) {
+        k.to_string()
+    } else {
+        quoted(k)
+    };
+    if text.len() > 1000 {
+        let _ = write!(out, "? {text}\n{pad}");
+    } else {
+        out.push_str(&text);
+    }
+}
+
 /// A string as a YAML scalar: plain when unambiguous, a literal block when multi-line,
 /// double-quoted otherwise.
 fn scalar_string(s: &str, indent: usize) -> String {
@@ -126,10 +144,19 @@ fn plain_ok(s: &str) -> bool {
     if s.ends_with(|c: char| c.is_whitespace() || c == ':') {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.contains(":\t") {
+    if s.contains(": ") || s.contains(" #") || s.contains(":\t") || s.contains("\t#") {
         return false;
     }
-    s.chars().all(|c| !c.is_control())
+    s.chars().all(|c| c == '\t' || safe_char(c))
+}
+
+/// A character that may appear literally in a plain or block scalar: printable in YAML 1.2
+/// (no control characters, no byte-order mark inside a document) and not a line break in
+/// YAML 1.1 (which also breaks lines at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR).
+fn safe_char(c: char) -> bool {
+    matches!(c,
+        '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
 }
 
 fn block_ok(s: &str) -> bool {
@@ -139,7 +166,7 @@ fn block_ok(s: &str) -> bool {
     !s.ends_with("\n\n")
         && !s.starts_with([' ', '\t'])
         && !s.starts_with('\n')
-        && s.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())
+        && s.chars().all(|c| c == '\n' || c == '\t' || safe_char(c))
         && !s.lines().any(|l| l.ends_with([' ', '\t']))
 }
 
@@ -158,9 +185,30 @@ fn literal_block(s: &str, indent: usize) -> String {
     out
 }
 
-fn quoted(s: &str) -> String {
-    // JSON string syntax is valid YAML double-quoted syntax.
-    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+/// A double-quoted scalar. Every character that is not [`safe_char`] is escaped (JSON-style
+/// `\uXXXX`, which YAML shares), so the text survives YAML 1.1 and 1.2 readers, terminals and
+/// logs unchanged.
+pub fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if safe_char(c) => out.push(c),
+            c if (c as u32) <= 0xffff => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\U{:08x}", c as u32);
+            }
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -214,6 +262,27 @@ mod tests {
     #[test]
     fn awkward_strings_roundtrip() {
         let v = json!({"a": " lead", "b": "tab\there", "c": "ctl\u{1}", "d": " x\ny", "e": "trail \nx", "f": "#c", "g": "k: v\n"});
+        assert_eq!(roundtrip(&v), v);
+    }
+
+    #[test]
+    fn invisible_and_yaml11_line_break_characters_are_escaped() {
+        let v = json!({"bom": "\u{feff}x", "nel": "a\u{85}b", "ls": "a\u{2028}b", "del": "a\u{7f}",
+                       "astral": "\u{1f600}", "nbsp": "a\u{a0}b", "tabhash": "a\t#b", "big": "\u{10ffff}"});
+        let y = to_yaml(&v);
+        assert!(y.contains("bom: \"\\ufeffx\""), "{y}");
+        assert!(y.contains("nel: \"a\\u0085b\""), "{y}");
+        assert!(y.contains("astral: \u{1f600}"), "{y}");
+        assert!(y.contains("tabhash: \"a\\t#b\""), "{y}");
+        assert_eq!(roundtrip(&v), v);
+    }
+
+    #[test]
+    fn awkward_keys_roundtrip() {
+        let long = "k".repeat(2000);
+        let v = json!({"a\nb": 1, "": {"x\n": [1]}, "on": "off", long.clone(): {long: "v"}, "- x": null});
+        let y = to_yaml(&v);
+        assert!(y.starts_with("\"a\\nb\": 1\n"), "{y}");
         assert_eq!(roundtrip(&v), v);
     }
 

@@ -5,6 +5,7 @@
 //! Helm. Every layer remembers where it came from so that a schema error can name the file or
 //! flag responsible for the offending key.
 
+pub mod fastyaml;
 pub mod merge;
 pub mod schema;
 pub mod set;
@@ -102,7 +103,7 @@ fn read_values_file(path: &std::path::Path) -> Result<Map<String, Value>> {
 
 /// Parse values YAML text; an empty document is an empty map, a non-map is an error.
 pub fn parse_values(text: &str, file: &str) -> Result<Map<String, Value>> {
-    match yaml::from_str_strict::<Value>(text, file)? {
+    match yaml::values_from_str(text, file)? {
         Value::Object(m) => Ok(m),
         Value::Null => Ok(Map::new()),
         other => Err(Error::problem(

@@ -14,6 +14,7 @@ fn values_options() -> serde_saphyr::Options {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        alias_limits: alias_limits(),
     }
 }
 
@@ -21,7 +22,17 @@ fn manifest_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         legacy_octal_numbers: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        alias_limits: alias_limits(),
     }
+}
+
+/// Aliases may expand to at most 100,000 events (the default is 1,000,000): a "billion laughs"
+/// values file then fails in milliseconds instead of seconds, while real values files and
+/// manifests, which use a handful of anchors if any, stay far below it.
+fn alias_limits() -> serde_saphyr::options::AliasLimits {
+    let mut limits = serde_saphyr::options::AliasLimits::default();
+    limits.max_total_replayed_events = 100_000;
+    limits
 }
 
 /// Parse YAML 1.2 text (a values file, `Chart.yaml`) into `T`; `file` names it in errors.
@@ -33,9 +44,32 @@ pub fn from_str_strict<T: DeserializeOwned>(text: &str, file: &str) -> Result<T>
 /// Parse a rendered multi-document manifest stream; empty documents come back as `null`.
 /// Rendered text may hold secrets, so an error's snippet masks values
 /// ([`yaml_error_redacted`]).
+///
+/// Most rendered text is read by [`super::fastyaml`]; what it does not handle goes through the
+/// full parser. Empty documents are left out.
 pub fn manifests_from_str(text: &str, file: &str) -> Result<Vec<serde_json::Value>> {
+    if let Some(docs) = super::fastyaml::stream(text, super::fastyaml::Dialect::Manifest) {
+        return Ok(docs);
+    }
+    let mut docs = full_manifests_from_str(text, file)?;
+    docs.retain(|d| !d.is_null());
+    Ok(docs)
+}
+
+/// [`manifests_from_str`] with the full parser only (the reference the fast reader is tested
+/// against).
+pub fn full_manifests_from_str(text: &str, file: &str) -> Result<Vec<serde_json::Value>> {
     serde_saphyr::from_str_multiple_with_options(text, manifest_options())
         .map_err(|e| yaml_error_redacted(&e, text, file))
+}
+
+/// A YAML 1.2 values document as JSON data: [`super::fastyaml`] first, the full parser
+/// ([`from_str_strict`]) for anything else and for every error.
+pub fn values_from_str(text: &str, file: &str) -> Result<serde_json::Value> {
+    match super::fastyaml::document(text, super::fastyaml::Dialect::Values) {
+        Some(v) => Ok(v),
+        None => from_str_strict(text, file),
+    }
 }
 
 /// Turn a serde-saphyr error into a [`Problem`] with file:line:col and our own snippet.
@@ -187,6 +221,8 @@ mod tests {
     #[test]
     fn manifests_read_octal_like_the_api_server() {
         let v = manifests_from_str("defaultMode: 0644\n", "t").unwrap();
+        assert_eq!(v, vec![json!({"defaultMode": 420})]);
+        let v = full_manifests_from_str("defaultMode: 0644\n", "t").unwrap();
         assert_eq!(v, vec![json!({"defaultMode": 420})]);
     }
 }
