@@ -111,6 +111,14 @@ fn chart_in_process(root: &Path) {
         full_embedded,
         2.0,
     );
+    let checked = median(20, 200, || {
+        let _ = std::hint::black_box(ops::template::render_checked(&embedded));
+    });
+    report(
+        "render+validate, full pipeline as `template` runs it (schema check on a second thread)",
+        checked,
+        2.0,
+    );
 
     let Ok(chart) = Chart::load(&root.join("chart")) else {
         return;

@@ -628,3 +628,28 @@ fn missing_chart_directory_is_named() {
     let err = fails(&["template", "--chart", "tests/fixtures/does-not-exist"]);
     assert!(err.contains("tests/fixtures/does-not-exist"), "{err}");
 }
+
+#[test]
+fn a_closed_stdout_pipe_is_not_an_error() {
+    // More output than a pipe buffers, and a reader that has gone away: `template | head`.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("big.txt");
+    std::fs::write(&big, "x".repeat(1 << 20)).expect("write");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("bscope-chart"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["template", "--chart", "tests/fixtures/dump", "--set-file"])
+        .arg(format!("big={}", big.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("Broken pipe") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}

@@ -61,6 +61,13 @@ fn yamlish_text() -> impl Strategy<Value = String> {
         Just("on".to_string()),
         Just("0644".to_string()),
         Just("1e3".to_string()),
+        Just("0.5".to_string()),
+        Just("-12.25".to_string()),
+        Just("10.".to_string()),
+        Just("3387c01c".to_string()),
+        Just("0x1f".to_string()),
+        Just("1.5Gi".to_string()),
+        Just("-x".to_string()),
         Just("12345678901234567890123".to_string()),
         Just("-.inf".to_string()),
         Just("~".to_string()),
@@ -389,10 +396,17 @@ proptest! {
     #[test]
     fn toyaml_roundtrips_through_both_readers(v in json_value()) {
         let text = toyaml::to_yaml(&v);
-        let strict: Value = yaml::from_str_strict(&text, "t")
+        let strict: Value = yaml::full_from_str_strict(&text, "t")
             .map_err(|e| TestCaseError::fail(format!("{e}\n--- emitted:\n{text}")))?;
         prop_assert_eq!(&strict, &v, "YAML 1.2 reader, emitted:\n{}", text);
+        let fast: Value = yaml::from_str_strict(&text, "t")
+            .map_err(|e| TestCaseError::fail(format!("{e}\n--- emitted:\n{text}")))?;
+        prop_assert_eq!(&fast, &v, "values reader, emitted:\n{}", text);
         // The API server's reader (YAML 1.1 flavour: 0644 is octal) must agree too.
+        let full = yaml::full_manifests_from_str(&text, "t")
+            .map_err(|e| TestCaseError::fail(format!("{e}\n--- emitted:\n{text}")))?;
+        let full: Vec<Value> = full.into_iter().filter(|d| !d.is_null()).collect();
+        prop_assert_eq!(&full, &if v.is_null() { Vec::new() } else { vec![v.clone()] }, "full manifest reader, emitted:\n{}", text);
         let manifest = yaml::manifests_from_str(&text, "t")
             .map_err(|e| TestCaseError::fail(format!("{e}\n--- emitted:\n{text}")))?;
         // A document that is just `null` counts as empty there, like an empty document.
@@ -418,7 +432,7 @@ proptest! {
         text in prop_oneof![3 => styled_yaml(), 1 => yamlish_text(), 1 => json_value().prop_map(|v| toyaml::to_yaml(&v))]
     ) {
         if let Some(fast) = fastyaml::document(&text, Dialect::Values) {
-            let full: Value = yaml::from_str_strict(&text, "t")
+            let full: Value = yaml::full_from_str_strict(&text, "t")
                 .map_err(|e| TestCaseError::fail(format!("fast reader accepted invalid YAML: {e}\n--- text:\n{text}")))?;
             prop_assert_eq!(fast, full, "text:\n{}", text);
         }
@@ -428,7 +442,7 @@ proptest! {
     fn toyaml_as_a_map_value_roundtrips(v in json_value()) {
         // How templates use it: `key:` then the emitted YAML indented under it.
         let text = format!("key:\n{}", indent(&toyaml::to_yaml(&v), 2));
-        let back: Value = yaml::from_str_strict(&text, "t")
+        let back: Value = yaml::full_from_str_strict(&text, "t")
             .map_err(|e| TestCaseError::fail(format!("{e}\n--- emitted:\n{text}")))?;
         prop_assert_eq!(&back["key"], &v, "emitted:\n{}", text);
     }

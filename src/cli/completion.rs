@@ -12,6 +12,10 @@ pub struct CompletionArgs {
 }
 
 pub fn run(a: CompletionArgs, cmd: &mut clap::Command) -> crate::Result<ExitCode> {
-    clap_complete::generate(a.shell, cmd, "bscope-chart", &mut std::io::stdout());
+    // Generated into memory first: clap_complete panics when its writer fails, and a closed
+    // pipe is not worth a panic.
+    let mut script = Vec::new();
+    clap_complete::generate(a.shell, cmd, "bscope-chart", &mut script);
+    super::template::write_stdout(&script)?;
     Ok(ExitCode::SUCCESS)
 }

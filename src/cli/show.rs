@@ -1,12 +1,10 @@
 //! `bscope-chart show`.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
 use super::args::GlobalArgs;
-use crate::error::Error;
 use crate::ops::show::{ShowWhat, show};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -32,9 +30,6 @@ pub fn run(global: &GlobalArgs, a: ShowArgs) -> crate::Result<ExitCode> {
         What::Schema => ShowWhat::Schema,
     };
     let text = show(global.chart.as_deref(), what)?;
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|e| Error::io("write", "<stdout>", e))?;
+    super::template::write_stdout(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

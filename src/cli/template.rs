@@ -34,11 +34,19 @@ pub fn run(global: &GlobalArgs, a: TemplateArgs) -> crate::Result<ExitCode> {
                 eprintln!("wrote {}", path.display());
             }
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(rendered.manifest().as_bytes())
-                .map_err(|e| Error::io("write", "<stdout>", e))?;
-        }
+        None => write_stdout(rendered.manifest().as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Write data to stdout. A closed pipe (`bscope-chart template | head`) is not an error: the
+/// reader has all it wanted, and an "error: Broken pipe" after its output would only confuse.
+pub(super) fn write_stdout(bytes: &[u8]) -> crate::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("write", "<stdout>", e))
+        }
+        _ => Ok(()),
+    }
 }

@@ -37,7 +37,9 @@ pub fn document(text: &str, dialect: Dialect) -> Option<Value> {
 
 /// Read a document stream (manifests); empty documents are left out.
 pub fn stream(text: &str, dialect: Dialect) -> Option<Vec<Value>> {
-    if text.contains(['\r', '\u{feff}']) {
+    // YAML forbids non-printable characters anywhere, comments included; CR and BOM handling
+    // are left to the full parser too.
+    if !all_printable(text) {
         return None;
     }
     let lines: Vec<&str> = text.split('\n').collect();
@@ -86,6 +88,16 @@ pub fn stream(text: &str, dialect: Dialect) -> Option<Vec<Value>> {
         }
     }
     Some(docs)
+}
+
+/// Only characters YAML allows in a stream (tab and line feed included, CR and BOM not).
+fn all_printable(text: &str) -> bool {
+    if text.is_ascii() {
+        return text
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) || b == b'\t' || b == b'\n');
+    }
+    text.chars().all(|c| c == '\n' || printable(c))
 }
 
 /// `---` or `...` alone on a line (optionally followed by spaces).
@@ -357,9 +369,6 @@ impl<'a> Reader<'a> {
         }
         let last = body.iter().rposition(|l| !l.is_empty())?;
         let content = &body[..=last];
-        if !content.iter().all(|l| l.chars().all(printable)) {
-            return None;
-        }
         let mut out = if folded {
             fold(content)?
         } else {
@@ -720,12 +729,29 @@ fn resolve_plain(s: &str, dialect: Dialect) -> Option<Value> {
         }
         return full_parser_scalar(s, dialect);
     }
-    // Quantities, durations and the like ("500m", "16Mi", "30s") are strings: no YAML number
-    // contains these letters.
-    let numeric_looking = s.chars().all(|c| {
-        c.is_ascii_hexdigit() || matches!(c, 'x' | 'X' | 'o' | 'O' | '.' | '_' | '+' | '-' | ':')
-    });
-    if first.is_ascii_digit() && !numeric_looking {
+    // Plain decimal fractions (`0.5`, `-12.25`) are floats, read as Rust reads them (which is
+    // what the full parser does).
+    if let Some((int, frac)) = digits.split_once('.')
+        && !int.is_empty()
+        && (int == "0" || !int.starts_with('0'))
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(f) = s.parse::<f64>()
+        && let Some(n) = serde_json::Number::from_f64(f)
+    {
+        return Some(Value::Number(n));
+    }
+    // Quantities, durations, digests ("500m", "16Mi", "30s", "3387c01c…") are strings: YAML
+    // numbers have no letters except an exponent or a `0x`/`0o`/`0b` prefix.
+    let radix_prefixed = ["0x", "0o", "0b"]
+        .iter()
+        .any(|p| digits.get(..2).is_some_and(|d| d.eq_ignore_ascii_case(p)));
+    if first.is_ascii_digit()
+        && !radix_prefixed
+        && s.chars()
+            .any(|c| c.is_ascii_alphabetic() && !matches!(c, 'e' | 'E'))
+    {
         return Some(Value::String(s.to_string()));
     }
     full_parser_scalar(s, dialect)
@@ -758,7 +784,7 @@ fn full_parser_scalar(s: &str, dialect: Dialect) -> Option<Value> {
         return None;
     }
     let result = match dialect {
-        Dialect::Values => super::yaml::from_str_strict::<Value>(s, "scalar"),
+        Dialect::Values => super::yaml::full_from_str_strict::<Value>(s, "scalar"),
         Dialect::Manifest => super::yaml::full_manifests_from_str(s, "scalar")
             .map(|mut v| v.pop().unwrap_or(Value::Null)),
     };
@@ -878,7 +904,8 @@ kind: B
 
     #[test]
     fn rare_number_spellings_are_typed_by_the_full_parser() {
-        let text = "a: 0644\nb: 1.5\nc: 1e3\ne: 0x1F\nf: 1_000\ng: +5\nh: -flag\ni: +x\n";
+        let text = "a: 0644\nb: 1.5\nc: 1e3\ne: 0x1F\nf: 1_000\ng: +5\nh: -flag\ni: +x\n\
+                    j: 0.001\nk: -12.25\nl: 3387c01c\nm: 1e5x\nn0: 0.1e3\no: 00.5\np: 10.\nq: 1.5Gi\n";
         let docs = m(text).unwrap();
         let full = super::super::yaml::full_manifests_from_str(text, "t").unwrap();
         assert_eq!(docs, full);

@@ -232,19 +232,55 @@ pub fn compute(
     chart_origin: &str,
     layers: &[Layer],
 ) -> Result<ComputedValues> {
+    let unchecked = merge(defaults_yaml, chart_origin, layers)?;
+    unchecked.check(schema_json, chart_origin, layers)?;
+    Ok(unchecked.values)
+}
+
+/// Merged values that have not been checked against the schema yet.
+///
+/// [`compute`] in two steps, so that the schema check (compiling a JSON Schema is the most
+/// expensive part of computing values) can run on another thread while the templates render
+/// with these values; the render is thrown away if the check fails.
+#[derive(Debug, Clone)]
+pub struct Unchecked {
+    /// The chart's parsed defaults (kept to name the origin of a bad key).
+    pub defaults: Map<String, Value>,
+    /// The merged values, as [`compute`] would return them.
+    pub values: ComputedValues,
+}
+
+/// Parse the chart's defaults and lay `layers` over them, without the schema check.
+pub fn merge(defaults_yaml: &str, chart_origin: &str, layers: &[Layer]) -> Result<Unchecked> {
     let defaults = parse_values(defaults_yaml, &format!("{chart_origin}/values.yaml"))?;
     let user = merge_user(layers);
     let merged = coalesce(&defaults, &user);
-    if let Some(schema) = schema_json {
+    Ok(Unchecked {
+        defaults,
+        values: ComputedValues { user, merged },
+    })
+}
+
+impl Unchecked {
+    /// Validate against the chart's schema (none: nothing to check). Errors name each bad key
+    /// and the layer that set it.
+    pub fn check(
+        &self,
+        schema_json: Option<&str>,
+        chart_origin: &str,
+        layers: &[Layer],
+    ) -> Result<()> {
+        let Some(schema) = schema_json else {
+            return Ok(());
+        };
         let schema =
             schema::Schema::compile(schema, &format!("{chart_origin}/values.schema.json"))?;
         let mut all = Vec::with_capacity(layers.len() + 1);
         all.push(Layer {
             source: Source::ChartDefaults,
-            values: defaults,
+            values: self.defaults.clone(),
         });
         all.extend_from_slice(layers);
-        schema.validate(&merged, &all)?;
+        schema.validate(&self.values.merged, &all)
     }
-    Ok(ComputedValues { user, merged })
 }

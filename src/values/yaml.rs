@@ -36,7 +36,21 @@ fn alias_limits() -> serde_saphyr::options::AliasLimits {
 }
 
 /// Parse YAML 1.2 text (a values file, `Chart.yaml`) into `T`; `file` names it in errors.
+///
+/// Text [`super::fastyaml`] can read is converted from its JSON data; anything else, and any
+/// text whose data does not fit `T`, goes through the full parser, so errors keep their
+/// line and column.
 pub fn from_str_strict<T: DeserializeOwned>(text: &str, file: &str) -> Result<T> {
+    if let Some(v) = super::fastyaml::document(text, super::fastyaml::Dialect::Values)
+        && let Ok(t) = T::deserialize(v)
+    {
+        return Ok(t);
+    }
+    full_from_str_strict(text, file)
+}
+
+/// [`from_str_strict`] with the full parser only.
+pub fn full_from_str_strict<T: DeserializeOwned>(text: &str, file: &str) -> Result<T> {
     serde_saphyr::from_str_with_options(text, values_options())
         .map_err(|e| yaml_error(&e, text, file, 0))
 }
@@ -63,13 +77,9 @@ pub fn full_manifests_from_str(text: &str, file: &str) -> Result<Vec<serde_json:
         .map_err(|e| yaml_error_redacted(&e, text, file))
 }
 
-/// A YAML 1.2 values document as JSON data: [`super::fastyaml`] first, the full parser
-/// ([`from_str_strict`]) for anything else and for every error.
+/// A YAML 1.2 values document as JSON data ([`from_str_strict`]).
 pub fn values_from_str(text: &str, file: &str) -> Result<serde_json::Value> {
-    match super::fastyaml::document(text, super::fastyaml::Dialect::Values) {
-        Some(v) => Ok(v),
-        None => from_str_strict(text, file),
-    }
+    from_str_strict(text, file)
 }
 
 /// Turn a serde-saphyr error into a [`Problem`] with file:line:col and our own snippet.
