@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use minijinja::value::{Serde, Value};
+use minijinja::value::{Kwargs, Serde, Value};
 use minijinja::{Environment, Error, ErrorKind};
 use sha2::Digest as _;
 
@@ -22,6 +22,7 @@ pub fn register(
     env.add_filter("toyaml", to_yaml);
     env.add_filter("tojson", to_json);
     env.add_filter("nindent", nindent);
+    env.add_filter("indent", indent);
     env.add_filter("b64encode", b64encode);
     env.add_filter("b64decode", b64decode);
     env.add_filter("sha256", sha256);
@@ -102,6 +103,64 @@ fn to_yaml(v: &Value) -> Result<String, Error> {
 
 fn to_json(v: &Value) -> Result<String, Error> {
     serde_json::to_string(&to_json_value(v)?).map_err(|e| chart_error(e.to_string()))
+}
+
+/// minijinja's `indent` (same arguments and output), without its per-line `write!`: charts
+/// indent whole files (Grafana dashboards) this way, and the formatting machinery made it a
+/// tenth of the render time.
+fn indent(
+    value: &Value,
+    width: Option<usize>,
+    first: Option<bool>,
+    blank: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
+    fn strip_trailing_newline(input: &str) -> &str {
+        let input = input.strip_suffix('\n').unwrap_or(input);
+        input.strip_suffix('\r').unwrap_or(input)
+    }
+    if value.is_undefined() {
+        return Err(Error::from(ErrorKind::UndefinedError));
+    }
+    let width = match width {
+        Some(w) => w,
+        None => kwargs.get::<Option<usize>>("width")?.unwrap_or(4),
+    };
+    let first = match first {
+        Some(f) => f,
+        None => kwargs.get::<Option<bool>>("first")?.unwrap_or(false),
+    };
+    let blank = match blank {
+        Some(b) => b,
+        None => kwargs.get::<Option<bool>>("blank")?.unwrap_or(false),
+    };
+    kwargs.assert_all_used()?;
+    let owned;
+    let text = match value.as_str() {
+        Some(s) => s,
+        None => {
+            owned = value.to_string();
+            &owned
+        }
+    };
+    let input = strip_trailing_newline(text);
+    let pad = " ".repeat(width);
+    let mut out = String::with_capacity(input.len() + input.len() / 8 * width + width);
+    let mut lines = input.split('\n');
+    if !first {
+        out.push_str(lines.next().unwrap_or_default());
+        out.push('\n');
+    }
+    for line in lines {
+        if !(line.is_empty() || line == "\r") || blank {
+            out.push_str(&pad);
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let len = strip_trailing_newline(&out).len();
+    out.truncate(len);
+    Ok(out)
 }
 
 /// A newline, then `s` with every non-empty line indented by `width` spaces (Helm's `nindent`).
@@ -189,6 +248,28 @@ mod tests {
         assert_eq!(quote(&Value::from("a\"b\u{85}")), "\"a\\\"b\\u0085\"");
         assert_eq!(quote(&Value::from(())), "\"\"");
         assert_eq!(quote(&Value::from(5)), "\"5\"");
+    }
+
+    #[test]
+    fn indent_matches_minijinja() {
+        let mut ours = Environment::new();
+        ours.add_filter("indent", indent);
+        let theirs = Environment::new();
+        for (input, args) in [
+            ("a\nb\n\nc\n", ""),
+            ("a\nb", "(2)"),
+            ("a\n\nb\n", "(2, true)"),
+            ("a\n\nb\n", "(2, true, true)"),
+            ("a\r\n\r\nb\r\n", "(width=3, blank=true)"),
+            ("", "(first=true)"),
+            ("x", "(0)"),
+        ] {
+            let tmpl = format!("{{{{ s | indent{args} }}}}|{{{{ 5 | indent{args} }}}}");
+            let ctx = minijinja::context! { s => input };
+            let a = ours.render_str(&tmpl, ctx.clone()).unwrap();
+            let b = theirs.render_str(&tmpl, ctx).unwrap();
+            assert_eq!(a, b, "{input:?} {args}");
+        }
     }
 
     #[test]

@@ -236,9 +236,6 @@ impl<'a> Reader<'a> {
             let line = self.lines[self.pos];
             let rest = &line[col..];
             let (key, after) = entry_key(rest)?;
-            if map.contains_key(&key) {
-                return None; // the full parser reports duplicates
-            }
             let value_text = after.trim_start_matches(' ');
             let value = if value_text.is_empty() || value_text.starts_with('#') {
                 self.pos += 1;
@@ -258,7 +255,13 @@ impl<'a> Reader<'a> {
             } else {
                 self.inline_value(value_text, Some(col))?
             };
-            map.insert(key, value);
+            match map.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                // The full parser reports duplicates.
+                serde_json::map::Entry::Occupied(_) => return None,
+            }
             match self.next_indent() {
                 Some(Some(i)) if i == col => {
                     let rest = &self.lines[self.pos][col..];
@@ -474,10 +477,10 @@ fn entry_key(text: &str) -> Option<(String, &str)> {
 
 /// Boolean and null spellings of either dialect, in any case.
 fn is_special_word(s: &str) -> bool {
-    matches!(
-        s.to_ascii_lowercase().as_str(),
-        "y" | "yes" | "n" | "no" | "true" | "false" | "on" | "off" | "null"
-    )
+    s.len() <= 5
+        && ["y", "yes", "n", "no", "true", "false", "on", "off", "null"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w))
 }
 
 /// A one-line quoted scalar at the start of `text`: its value and the text after it.
