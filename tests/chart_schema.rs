@@ -1,5 +1,6 @@
 //! chart/values.schema.json is strict and complete: every object schema closes
-//! its keys (`additionalProperties: false`), every key is described, and the
+//! its keys (`additionalProperties: false`, or free-form maps whose keys must
+//! match `propertyNames`), every key is described, and the
 //! keys of chart/values.yaml are exactly the keys of the schema (every key has a
 //! default, no default is undocumented).
 
@@ -42,10 +43,13 @@ fn walk<'a>(root: &'a Value, node: &'a Value, path: &str, check: &mut dyn FnMut(
             walk(root, sub, &format!("{path}.{key}"), check);
         }
     }
-    if let Some(patterns) = node["patternProperties"].as_object() {
-        for (pattern, sub) in patterns {
-            walk(root, sub, &format!("{path}.<{pattern}>"), check);
-        }
+    if node["additionalProperties"].is_object() {
+        walk(
+            root,
+            &node["additionalProperties"],
+            &format!("{path}.<key>"),
+            check,
+        );
     }
     if node["items"].is_object() {
         walk(root, &node["items"], &format!("{path}[]"), check);
@@ -57,9 +61,12 @@ fn every_object_is_closed_and_every_key_described() {
     let root = schema();
     let mut problems = Vec::new();
     walk(&root, &root, "values", &mut |path, node| {
-        if node["type"] == "object" && node["additionalProperties"] != false {
+        let closed = node["additionalProperties"] == false
+            || (node["propertyNames"]["pattern"].is_string()
+                && node["additionalProperties"].is_object());
+        if node["type"] == "object" && !closed {
             problems.push(format!(
-                "{path}: object without additionalProperties: false"
+                "{path}: object neither closed (additionalProperties: false) nor keyed by propertyNames"
             ));
         }
         if let Some(props) = node["properties"].as_object() {

@@ -155,7 +155,7 @@ pub struct Layer {
 
 impl Layer {
     /// Name the file or flag argument that set the value at `path` (segments of map keys and
-    /// list indexes), if this layer sets it.
+    /// list indexes), if this layer sets it. A flag argument is shown without its value.
     pub fn describe_origin(&self, path: &[String]) -> Option<String> {
         match &self.source {
             Source::ChartDefaults => {
@@ -168,7 +168,7 @@ impl Layer {
             Source::Flag(kind, args) => args.iter().rev().find_map(|arg| {
                 let mut m = Map::new();
                 set::apply(arg, *kind, &mut m, &|_| Ok(String::new())).ok()?;
-                contains(&m, path).then(|| format!("{} {arg}", kind.flag()))
+                contains(&m, path).then(|| format!("{} {}", kind.flag(), set::without_value(arg)))
             }),
         }
     }

@@ -92,6 +92,21 @@ pub fn apply(
     }
 }
 
+/// `arg` with its value replaced by `…`, for messages that name the argument a value came
+/// from without showing the value (which may be a password or a webhook URL).
+pub fn without_value(arg: &str) -> String {
+    let mut escaped = false;
+    for (i, c) in arg.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '=' => return format!("{}=…", &arg[..i]),
+            _ => {}
+        }
+    }
+    "…".to_string()
+}
+
 /// Read `key.path[0]` up to and including `=`.
 fn parse_key(chars: &[char], pos: &mut usize) -> Result<Vec<Segment>, String> {
     let mut path = Vec::new();
@@ -297,6 +312,16 @@ mod tests {
             apply(a, kind, &mut m, &|p| Ok(format!("contents of {p}")))?;
         }
         Ok(Value::Object(m))
+    }
+
+    #[test]
+    fn without_value_keeps_only_the_key() {
+        assert_eq!(
+            without_value("grafana.adminPassword=s3cr=t"),
+            "grafana.adminPassword=…"
+        );
+        assert_eq!(without_value(r"a\=b.c=1"), r"a\=b.c=…");
+        assert_eq!(without_value(r#"{"a": 1}"#), "…");
     }
 
     #[test]
