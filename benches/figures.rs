@@ -21,6 +21,10 @@ use bscope_chart::ops::{self, DEFAULT_NAMESPACE, DEFAULT_RELEASE, RenderOptions}
 use bscope_chart::render::{self, Capabilities, ReleaseInfo, RenderRequest};
 use bscope_chart::values::ValueOptions;
 
+/// The allocator the binary uses (src/main.rs), so that in-process figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const BINARY: &str = env!("CARGO_BIN_EXE_bscope-chart");
 

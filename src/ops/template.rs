@@ -57,7 +57,7 @@ pub fn write_output_dir(rendered: &Rendered, dir: &Path) -> Result<Vec<std::path
     for obj in &rendered.objects {
         let text = by_source.entry(obj.source.as_str()).or_default();
         text.push_str("---\n");
-        text.push_str(&toyaml::to_yaml(&obj.body));
+        toyaml::push_yaml(text, &obj.body);
         text.push('\n');
     }
     let mut written = Vec::new();

@@ -7,11 +7,12 @@
 //! `lint` can report everything in one run.
 
 pub mod functions;
+pub mod parallel;
 pub mod split;
 pub mod toyaml;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use minijinja::value::{Serde, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
@@ -129,7 +130,7 @@ impl Rendered {
             out.push_str("---\n# Source: ");
             out.push_str(&obj.source);
             out.push('\n');
-            out.push_str(&toyaml::to_yaml(&obj.body));
+            toyaml::push_yaml(&mut out, &obj.body);
             out.push('\n');
         }
         out
@@ -145,15 +146,95 @@ struct ChartInfo<'a> {
 
 /// Render and validate a chart.
 pub fn render(req: &RenderRequest<'_>) -> Result<Rendered> {
-    let (texts, notes, mut problems) = run_templates(req)?;
-    let mut objects = Vec::new();
-    for (name, text) in &texts {
-        match split::documents(text, &format!("templates/{name}")) {
-            Ok(docs) => objects.extend(docs),
-            Err(e) => problems.extend(e.into_problems()),
+    render_jobs(req, None)
+}
+
+/// [`render`] with `check` (the values' schema check) as one more job beside the templates. A
+/// failed check wins over the render's result, so the outcome is the same as checking first
+/// and then rendering; only the wall-clock time is shorter.
+pub fn render_checking(
+    req: &RenderRequest<'_>,
+    check: impl FnOnce() -> Result<()> + Send,
+) -> Result<Rendered> {
+    let check = Mutex::new(Some(check));
+    let run_once = || match check.lock().map(|mut c| c.take()) {
+        Ok(Some(check)) => check(),
+        _ => Ok(()),
+    };
+    render_jobs(req, Some(&run_once))
+}
+
+/// What one template job produced.
+#[derive(Default)]
+struct TemplateOutcome {
+    /// Its objects, identity-checked, owned by the release and validated.
+    objects: Vec<Object>,
+    /// Rendered NOTES text, for the NOTES template.
+    notes: Option<String>,
+    problems: Vec<Problem>,
+}
+
+/// One job of a render: the optional values check, or a template.
+enum JobOutcome {
+    Checked(Result<()>),
+    Template(usize, TemplateOutcome),
+}
+
+/// Render every manifest template and NOTES, each template (render, split, validate) a job of
+/// its own on [`parallel::map`], and `check`, if given, one more. Problems are reported in
+/// template order, as a sequential render would, so the output does not depend on threads.
+fn render_jobs(
+    req: &RenderRequest<'_>,
+    check: Option<&(dyn Fn() -> Result<()> + Sync)>,
+) -> Result<Rendered> {
+    let sources = template_sources(req.chart)?;
+    let mut problems = Vec::new();
+    let env = environment(req, &sources, &mut problems);
+    let ctx = context(req);
+
+    let templates: Vec<(&String, &String)> = sources
+        .iter()
+        .filter(|(name, _)| is_manifest_template(name) || *name == NOTES_TEMPLATE)
+        .collect();
+    // Longest templates first: the queue hands jobs out in order, so the big ones start early
+    // and the small ones fill the gaps at the end. The check goes first, it is the longest.
+    let mut longest_first: Vec<usize> = (0..templates.len()).collect();
+    longest_first.sort_by_key(|&i| std::cmp::Reverse(templates[i].1.len()));
+    let checks = usize::from(check.is_some());
+    let jobs = checks + templates.len();
+    // `lookup` blocks on the caller's async runtime: keep it on the calling thread.
+    let workers = if req.lookup.is_some() {
+        1
+    } else {
+        parallel::workers(jobs)
+    };
+    let outcomes = parallel::map(jobs, workers, |job| match check {
+        Some(check) if job < checks => JobOutcome::Checked(check()),
+        _ => {
+            let i = longest_first[job - checks];
+            let (name, source) = templates[i];
+            JobOutcome::Template(i, render_template(req, &env, &ctx, name, source, &sources))
+        }
+    });
+
+    let mut by_template: Vec<TemplateOutcome> = Vec::new();
+    by_template.resize_with(templates.len(), TemplateOutcome::default);
+    for outcome in outcomes {
+        match outcome {
+            JobOutcome::Checked(Err(e)) => return Err(e),
+            JobOutcome::Checked(Ok(())) => {}
+            JobOutcome::Template(i, outcome) => by_template[i] = outcome,
         }
     }
-    finish_objects(&mut objects, req, &mut problems);
+    let mut objects = Vec::new();
+    let mut notes = None;
+    for outcome in by_template {
+        objects.extend(outcome.objects);
+        notes = notes.or(outcome.notes);
+        problems.extend(outcome.problems);
+    }
+    problems.extend(duplicates(&objects));
+    manifest::sort_for_install(&mut objects);
     if problems.is_empty() {
         Ok(Rendered { objects, notes })
     } else {
@@ -161,62 +242,48 @@ pub fn render(req: &RenderRequest<'_>) -> Result<Rendered> {
     }
 }
 
-/// [`render`] while `check` (the values' schema check) runs on a second thread. A failed
-/// check wins over the render's result, so the outcome is the same as checking first and then
-/// rendering; only the wall-clock time is shorter (the two take about as long each).
-pub fn render_checking(
+/// A `templates/*.yaml.j2` file that renders objects (not a `_*.j2` macro file, not NOTES).
+fn is_manifest_template(name: &str) -> bool {
+    name.ends_with(".yaml.j2") && !name.starts_with('_')
+}
+
+/// Render one template and turn its output into release objects.
+fn render_template(
     req: &RenderRequest<'_>,
-    check: impl FnOnce() -> Result<()> + Send,
-) -> Result<Rendered> {
-    let (checked, rendered) = std::thread::scope(|s| {
-        let checker = s.spawn(check);
-        let rendered = render(req);
-        (checker.join(), rendered)
-    });
-    match checked {
-        Ok(Ok(())) => rendered,
-        Ok(Err(e)) => Err(e),
-        Err(panic) => std::panic::resume_unwind(panic),
+    env: &Environment<'_>,
+    ctx: &Value,
+    name: &str,
+    source: &str,
+    sources: &BTreeMap<String, String>,
+) -> TemplateOutcome {
+    let mut out = TemplateOutcome::default();
+    let Ok(tmpl) = env.get_template(name) else {
+        return out; // its syntax error is already reported
+    };
+    match tmpl.render(ctx.clone()) {
+        Ok(text) if name == NOTES_TEMPLATE => out.notes = Some(text),
+        Ok(text) => match split::documents(&text, &format!("templates/{name}")) {
+            Ok(docs) => {
+                for mut obj in docs {
+                    // Without a kind and name an object cannot be owned, validated or
+                    // compared: it is left out. Otherwise it stays, so that duplicates are
+                    // found even among objects with other problems.
+                    let broken = validate::identity(&obj);
+                    if broken.is_empty() {
+                        out.problems.extend(own_and_validate(&mut obj, req.release));
+                        out.objects.push(obj);
+                    } else {
+                        out.problems.extend(broken);
+                    }
+                }
+            }
+            Err(e) => out.problems.extend(e.into_problems()),
+        },
+        Err(err) => out
+            .problems
+            .push(template_problem(&err, name, source, sources)),
     }
-}
-
-/// The raw text each manifest template renders to (template name, text), before it is split
-/// and validated: for looking at what a template really produced, and for benchmarks.
-pub fn render_texts(req: &RenderRequest<'_>) -> Result<Vec<(String, String)>> {
-    let (texts, _, problems) = run_templates(req)?;
-    if problems.is_empty() {
-        Ok(texts)
-    } else {
-        Err(Error::Problems(problems))
-    }
-}
-
-/// Rendered manifest texts, the NOTES text, and the template problems found on the way.
-type TemplateRun = (Vec<(String, String)>, Option<String>, Vec<Problem>);
-
-fn run_templates(req: &RenderRequest<'_>) -> Result<TemplateRun> {
-    let sources = template_sources(req.chart)?;
-    let mut problems = Vec::new();
-    let env = environment(req, &sources, &mut problems);
-    let ctx = context(req);
-
-    let mut texts = Vec::new();
-    let mut notes = None;
-    for (name, source) in &sources {
-        let is_manifest = name.ends_with(".yaml.j2") && !name.starts_with('_');
-        if !is_manifest && name != NOTES_TEMPLATE {
-            continue;
-        }
-        let Ok(tmpl) = env.get_template(name) else {
-            continue;
-        }; // syntax error already reported
-        match tmpl.render(ctx.clone()) {
-            Ok(text) if name == NOTES_TEMPLATE => notes = Some(text),
-            Ok(text) => texts.push((name.clone(), text)),
-            Err(err) => problems.push(template_problem(&err, name, source, &sources)),
-        }
-    }
-    Ok((texts, notes, problems))
+    out
 }
 
 fn template_sources(chart: &Chart) -> Result<BTreeMap<String, String>> {
@@ -419,52 +486,46 @@ fn is_identifier(expr: &str) -> bool {
         && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
-/// Identity checks, ownership metadata, API validation, duplicates and ordering.
-fn finish_objects(objects: &mut Vec<Object>, req: &RenderRequest<'_>, problems: &mut Vec<Problem>) {
-    let release = req.release;
-    let mut well_formed = Vec::with_capacity(objects.len());
-    for obj in objects.drain(..) {
-        let p = validate::identity(&obj);
-        if p.is_empty() {
-            well_formed.push(obj);
-        } else {
-            problems.extend(p);
+/// Give a well-formed object the release's namespace (if namespaced and unset), labels and
+/// annotation, and validate it against its API type. Returns its problems.
+fn own_and_validate(obj: &mut Object, release: &ReleaseInfo) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let namespaced = validate::kind_info(obj.api_version(), obj.kind()).map(|k| k.namespaced);
+    match (namespaced, obj.namespace()) {
+        (Some(false), Some(ns)) => problems.push(Problem::new(format!(
+            "{}: {} {} is cluster-scoped but sets metadata.namespace {ns:?}",
+            obj.source,
+            obj.kind(),
+            obj.name()
+        ))),
+        (Some(true) | None, None) => {
+            obj.metadata_mut()
+                .insert("namespace".into(), release.namespace.clone().into());
         }
+        _ => {}
     }
+    obj.set_meta_entry("labels", MANAGED_BY_LABEL, MANAGED_BY);
+    obj.set_meta_entry("labels", INSTANCE_LABEL, &release.name);
+    obj.set_meta_entry(
+        "annotations",
+        RELEASE_ANNOTATION,
+        &format!("{}/{}", release.namespace, release.name),
+    );
+    problems.extend(validate::schema(obj));
+    problems
+}
+
+/// Objects defined more than once (same kind, namespace and name).
+fn duplicates(objects: &[Object]) -> Vec<Problem> {
     let mut seen = BTreeSet::new();
-    for obj in &mut well_formed {
-        let namespaced = validate::kind_info(obj.api_version(), obj.kind()).map(|k| k.namespaced);
-        match (namespaced, obj.namespace()) {
-            (Some(false), Some(ns)) => problems.push(Problem::new(format!(
-                "{}: {} {} is cluster-scoped but sets metadata.namespace {ns:?}",
-                obj.source,
-                obj.kind(),
-                obj.name()
-            ))),
-            (Some(true) | None, None) => {
-                obj.metadata_mut()
-                    .insert("namespace".into(), release.namespace.clone().into());
-            }
-            _ => {}
-        }
-        obj.set_meta_entry("labels", MANAGED_BY_LABEL, MANAGED_BY);
-        obj.set_meta_entry("labels", INSTANCE_LABEL, &release.name);
-        obj.set_meta_entry(
-            "annotations",
-            RELEASE_ANNOTATION,
-            &format!("{}/{}", release.namespace, release.name),
-        );
-        problems.extend(validate::schema(obj));
-        let id = obj.id();
-        if !seen.insert(id.clone()) {
-            problems.push(
-                Problem::new(format!("{}: {id} is defined twice", obj.source))
-                    .help("every object of a release needs a unique kind, namespace and name"),
-            );
-        }
-    }
-    manifest::sort_for_install(&mut well_formed);
-    *objects = well_formed;
+    objects
+        .iter()
+        .filter(|obj| !seen.insert(obj.id()))
+        .map(|obj| {
+            Problem::new(format!("{}: {} is defined twice", obj.source, obj.id()))
+                .help("every object of a release needs a unique kind, namespace and name")
+        })
+        .collect()
 }
 
 #[cfg(test)]

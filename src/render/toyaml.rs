@@ -11,11 +11,16 @@ use std::fmt::Write as _;
 /// Emit `value` as block YAML without a trailing newline.
 pub fn to_yaml(value: &Value) -> String {
     let mut out = String::new();
-    emit(&mut out, value, 0, Context::Top);
-    while out.ends_with('\n') {
-        out.pop();
-    }
+    push_yaml(&mut out, value);
     out
+}
+
+/// [`to_yaml`], appended to `out`: for streams of many documents, without a copy each.
+pub fn push_yaml(out: &mut String, value: &Value) {
+    let start = out.len();
+    emit(out, value, 0, Context::Top);
+    let end = out[start..].trim_end_matches('\n').len();
+    out.truncate(start + end);
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -25,15 +30,14 @@ enum Context {
 }
 
 fn emit(out: &mut String, value: &Value, indent: usize, ctx: Context) {
-    let pad = " ".repeat(indent);
     match value {
         Value::Object(m) if !m.is_empty() => {
             if ctx == Context::MapValue {
                 out.push('\n');
             }
             for (k, v) in m {
-                out.push_str(&pad);
-                push_key(out, k, &pad);
+                push_pad(out, indent);
+                push_key(out, k, indent);
                 out.push(':');
                 emit_child(out, v, indent, true);
             }
@@ -43,22 +47,19 @@ fn emit(out: &mut String, value: &Value, indent: usize, ctx: Context) {
                 out.push('\n');
             }
             for item in items {
-                let mut buf = String::new();
+                // Emit the item two columns in, then turn the first line's last two columns of
+                // indentation into the "- " marker (same length: nothing moves).
+                let start = out.len();
                 match item {
-                    Value::Object(m) if !m.is_empty() => {
-                        emit(&mut buf, item, indent + 2, Context::Top)
-                    }
-                    Value::Array(a) if !a.is_empty() => {
-                        emit(&mut buf, item, indent + 2, Context::Top)
-                    }
+                    Value::Object(m) if !m.is_empty() => emit(out, item, indent + 2, Context::Top),
+                    Value::Array(a) if !a.is_empty() => emit(out, item, indent + 2, Context::Top),
                     _ => {
-                        let _ = write!(buf, "{pad}  ");
-                        emit_scalar(&mut buf, item, indent + 2);
-                        buf.push('\n');
+                        push_pad(out, indent + 2);
+                        emit_scalar(out, item, indent + 2);
+                        out.push('\n');
                     }
                 }
-                // Replace the first line's indentation with the "- " marker.
-                let _ = write!(out, "{pad}- {}", &buf[indent + 2..]);
+                out.replace_range(start + indent..start + indent + 2, "- ");
             }
         }
         _ => {
@@ -80,12 +81,18 @@ fn emit_child(out: &mut String, v: &Value, indent: usize, in_map: bool) {
     }
 }
 
+fn push_pad(out: &mut String, width: usize) {
+    out.extend(std::iter::repeat_n(' ', width));
+}
+
 fn emit_scalar(out: &mut String, v: &Value, indent: usize) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => out.push_str(&scalar_string(s, indent)),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) => push_string(out, s, indent),
         Value::Array(_) => out.push_str("[]"),
         Value::Object(_) => out.push_str("{}"),
     }
@@ -94,29 +101,29 @@ fn emit_scalar(out: &mut String, v: &Value, indent: usize) {
 /// A mapping key: plain when unambiguous, else double-quoted (never a block scalar, which
 /// cannot be a key). YAML limits implicit keys to 1024 characters; longer keys use the explicit
 /// `? key` form.
-fn push_key(out: &mut String, k: &str, pad: &str) {
-    let text = if plain_ok(k) {
-        k.to_string()
+fn push_key(out: &mut String, k: &str, indent: usize) {
+    let start = out.len();
+    if plain_ok(k) {
+        out.push_str(k);
     } else {
-        quoted(k)
-    };
-    if text.len() > 1000 {
-        let _ = write!(out, "? {text}\n{pad}");
-    } else {
-        out.push_str(&text);
+        push_quoted(out, k);
+    }
+    if out.len() - start > 1000 {
+        out.insert_str(start, "? ");
+        out.push('\n');
+        push_pad(out, indent);
     }
 }
 
 /// A string as a YAML scalar: plain when unambiguous, a literal block when multi-line,
 /// double-quoted otherwise.
-fn scalar_string(s: &str, indent: usize) -> String {
+fn push_string(out: &mut String, s: &str, indent: usize) {
     if s.contains('\n') && block_ok(s) {
-        return literal_block(s, indent);
-    }
-    if plain_ok(s) {
-        s.to_string()
+        push_literal_block(out, s, indent);
+    } else if plain_ok(s) {
+        out.push_str(s);
     } else {
-        quoted(s)
+        push_quoted(out, s);
     }
 }
 
@@ -125,12 +132,16 @@ const AMBIGUOUS_WORDS: &[&str] = &[
     "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "<<", "=",
 ];
 
+/// The longest of [`AMBIGUOUS_WORDS`]: longer strings need no comparison.
+const LONGEST_AMBIGUOUS_WORD: usize = 5;
+
 fn plain_ok(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
-    let lower = s.to_ascii_lowercase();
-    if AMBIGUOUS_WORDS.contains(&lower.as_str()) {
+    if s.len() <= LONGEST_AMBIGUOUS_WORD
+        && AMBIGUOUS_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
+    {
         return false;
     }
     // Anything that starts like a number, date or special float is quoted, however it
@@ -144,10 +155,20 @@ fn plain_ok(s: &str) -> bool {
     if s.ends_with(|c: char| c.is_whitespace() || c == ':') {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.contains(":\t") || s.contains("\t#") {
-        return false;
+    // One pass: every character printable, and no `: `, `:\t`, ` #` or `\t#` (a mapping value
+    // or a comment to a YAML reader).
+    let mut prev = first;
+    for c in s.chars() {
+        if !(c == '\t' || safe_char(c)) {
+            return false;
+        }
+        let blank = c == ' ' || c == '\t';
+        if (blank && prev == ':') || (c == '#' && (prev == ' ' || prev == '\t')) {
+            return false;
+        }
+        prev = c;
     }
-    s.chars().all(|c| c == '\t' || safe_char(c))
+    true
 }
 
 /// A character that may appear literally in a plain or block scalar: printable in YAML 1.2
@@ -170,19 +191,16 @@ fn block_ok(s: &str) -> bool {
         && !s.lines().any(|l| l.ends_with([' ', '\t']))
 }
 
-fn literal_block(s: &str, indent: usize) -> String {
-    let trailing = s.len() - s.trim_end_matches('\n').len();
-    let chomp = if trailing == 0 { "|-" } else { "|" };
-    let pad = " ".repeat(indent + 2);
-    let mut out = chomp.to_string();
-    for line in s.trim_end_matches('\n').split('\n') {
+fn push_literal_block(out: &mut String, s: &str, indent: usize) {
+    let body = s.trim_end_matches('\n');
+    out.push_str(if body.len() == s.len() { "|-" } else { "|" });
+    for line in body.split('\n') {
         out.push('\n');
         if !line.is_empty() {
-            out.push_str(&pad);
+            push_pad(out, indent + 2);
             out.push_str(line);
         }
     }
-    out
 }
 
 /// A double-quoted scalar. Every character that is not [`safe_char`] is escaped (JSON-style
@@ -190,6 +208,11 @@ fn literal_block(s: &str, indent: usize) -> String {
 /// logs unchanged.
 pub fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s);
+    out
+}
+
+fn push_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -208,7 +231,6 @@ pub fn quoted(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 #[cfg(test)]
