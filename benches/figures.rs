@@ -4,8 +4,9 @@
 //! because a figure is over its target (a loaded machine is not a regression). It measures
 //!
 //! * render + validate of the real chart in-process, with `values/minikube.yaml`: the full
-//!   offline pipeline (load chart, read values, schema check, render, validate, order) and the
-//!   render step alone (values precomputed);
+//!   offline pipeline as `template` runs it (load chart, read values, render and validate with
+//!   the schema check as one more parallel job, order) and the render step alone (values
+//!   precomputed);
 //! * a synthetic 1,000-object chart generated into a temporary directory;
 //! * the whole `bscope-chart template -f values/minikube.yaml` process (the release binary
 //!   Cargo builds for benches), 30 runs;
@@ -115,15 +116,6 @@ fn chart_in_process(root: &Path) {
         full_embedded,
         2.0,
     );
-    let checked = median(20, 200, || {
-        let _ = std::hint::black_box(ops::template::render_checked(&embedded));
-    });
-    report(
-        "render+validate, full pipeline as `template` runs it (schema check on a second thread)",
-        checked,
-        2.0,
-    );
-
     let Ok(chart) = Chart::load(&root.join("chart")) else {
         return;
     };

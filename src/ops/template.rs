@@ -3,38 +3,14 @@
 use std::path::Path;
 
 use super::RenderOptions;
-use crate::chart::Chart;
 use crate::error::{Error, Result};
 use crate::manifest::Object;
-use crate::render::{self, Capabilities, ReleaseInfo, RenderRequest, Rendered, toyaml};
-use crate::values::{self, ComputedValues};
-
-/// [`super::render_offline`] with the values' schema check running alongside the render
-/// ([`render::render_checking`]): same result, about 3 ms less wall-clock time for the
-/// observability chart, which is what keeps `bscope-chart template` near its 10 ms target.
-pub fn render_checked(opts: &RenderOptions) -> Result<(Chart, ComputedValues, Rendered)> {
-    let chart = Chart::load_or_embedded(opts.chart.as_deref())?;
-    let layers = opts.values.layers()?;
-    let unchecked = values::merge(&chart.values_yaml()?, &chart.origin, &layers)?;
-    let schema = chart.schema_json()?;
-    let release = ReleaseInfo::install(&opts.release, &opts.namespace);
-    let rendered = render::render_checking(
-        &RenderRequest {
-            chart: &chart,
-            values: &unchecked.values.merged,
-            release: &release,
-            capabilities: &Capabilities::default(),
-            lookup: None,
-        },
-        || unchecked.check(schema.as_deref(), &chart.origin, &layers),
-    )?;
-    Ok((chart, unchecked.values, rendered))
-}
+use crate::render::{Rendered, toyaml};
 
 /// Render, optionally keeping only the objects of one template (`templates/x.yaml.j2` or
 /// `x.yaml.j2`) or one object (`Kind/name`).
 pub fn template(opts: &RenderOptions, show_only: Option<&str>) -> Result<Rendered> {
-    let (_, _, mut rendered) = render_checked(opts)?;
+    let (_, _, mut rendered) = super::render_offline(opts)?;
     if let Some(filter) = show_only {
         let keep = |o: &Object| {
             o.source == filter
