@@ -11,7 +11,8 @@
 //! * the whole `bscope-chart template -f values/minikube.yaml` process (the release binary
 //!   Cargo builds for benches), 30 runs;
 //! * that process's peak resident set size, from `getrusage(RUSAGE_CHILDREN)` after the runs
-//!   (the kernel's own high-water mark of every waited-for child: no sampling race).
+//!   (the kernel's own high-water mark of every waited-for child: no sampling race), measured
+//!   before anything else so that this benchmark's own memory does not count.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,9 +35,12 @@ fn main() {
     let root = Path::new(ROOT);
     println!("bscope-chart performance figures (medians)");
     println!();
+    // The whole process first: a child's `ru_maxrss` starts from the high-water mark of the
+    // address space it was spawned from (Linux carries it across vfork + exec), so measured
+    // after the in-process figures it would report this benchmark's own peak, not the child's.
+    whole_process(root);
     chart_in_process(root);
     synthetic_chart();
-    whole_process(root);
 }
 
 /// Median of `runs` timings of `f`, after `warmup` untimed runs.
