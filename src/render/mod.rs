@@ -12,7 +12,7 @@ pub mod split;
 pub mod toyaml;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use minijinja::value::{Serde, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
@@ -146,47 +146,6 @@ struct ChartInfo<'a> {
 
 /// Render and validate a chart.
 pub fn render(req: &RenderRequest<'_>) -> Result<Rendered> {
-    render_jobs(req, None)
-}
-
-/// [`render`] with `check` (the values' schema check) as one more job beside the templates. A
-/// failed check wins over the render's result, so the outcome is the same as checking first
-/// and then rendering; only the wall-clock time is shorter.
-pub fn render_checking(
-    req: &RenderRequest<'_>,
-    check: impl FnOnce() -> Result<()> + Send,
-) -> Result<Rendered> {
-    let check = Mutex::new(Some(check));
-    let run_once = || match check.lock().map(|mut c| c.take()) {
-        Ok(Some(check)) => check(),
-        _ => Ok(()),
-    };
-    render_jobs(req, Some(&run_once))
-}
-
-/// What one template job produced.
-#[derive(Default)]
-struct TemplateOutcome {
-    /// Its objects, identity-checked, owned by the release and validated.
-    objects: Vec<Object>,
-    /// Rendered NOTES text, for the NOTES template.
-    notes: Option<String>,
-    problems: Vec<Problem>,
-}
-
-/// One job of a render: the optional values check, or a template.
-enum JobOutcome {
-    Checked(Result<()>),
-    Template(usize, TemplateOutcome),
-}
-
-/// Render every manifest template and NOTES, each template (render, split, validate) a job of
-/// its own on [`parallel::map`], and `check`, if given, one more. Problems are reported in
-/// template order, as a sequential render would, so the output does not depend on threads.
-fn render_jobs(
-    req: &RenderRequest<'_>,
-    check: Option<&(dyn Fn() -> Result<()> + Sync)>,
-) -> Result<Rendered> {
     let sources = template_sources(req.chart)?;
     let mut problems = Vec::new();
     let env = environment(req, &sources, &mut problems);
@@ -197,38 +156,27 @@ fn render_jobs(
         .filter(|(name, _)| is_manifest_template(name) || *name == NOTES_TEMPLATE)
         .collect();
     // Longest templates first: the queue hands jobs out in order, so the big ones start early
-    // and the small ones fill the gaps at the end. The check goes first, it is the longest.
+    // and the small ones fill the gaps at the end.
     let mut longest_first: Vec<usize> = (0..templates.len()).collect();
     longest_first.sort_by_key(|&i| std::cmp::Reverse(templates[i].1.len()));
-    let checks = usize::from(check.is_some());
-    let jobs = checks + templates.len();
     // `lookup` blocks on the caller's async runtime: keep it on the calling thread.
     let workers = if req.lookup.is_some() {
         1
     } else {
-        parallel::workers(jobs)
+        parallel::workers(templates.len())
     };
-    let outcomes = parallel::map(jobs, workers, |job| match check {
-        Some(check) if job < checks => JobOutcome::Checked(check()),
-        _ => {
-            let i = longest_first[job - checks];
-            let (name, source) = templates[i];
-            JobOutcome::Template(i, render_template(req, &env, &ctx, name, source, &sources))
-        }
+    // Each template (render, split, validate) is a job of its own; problems are reported in
+    // template order, as a sequential render would, so the output does not depend on threads.
+    let outcomes = parallel::map(templates.len(), workers, |job| {
+        let (name, source) = templates[longest_first[job]];
+        render_template(req, &env, &ctx, name, source, &sources)
     });
+    let mut by_template: Vec<_> = longest_first.into_iter().zip(outcomes).collect();
+    by_template.sort_unstable_by_key(|(i, _)| *i);
 
-    let mut by_template: Vec<TemplateOutcome> = Vec::new();
-    by_template.resize_with(templates.len(), TemplateOutcome::default);
-    for outcome in outcomes {
-        match outcome {
-            JobOutcome::Checked(Err(e)) => return Err(e),
-            JobOutcome::Checked(Ok(())) => {}
-            JobOutcome::Template(i, outcome) => by_template[i] = outcome,
-        }
-    }
     let mut objects = Vec::new();
     let mut notes = None;
-    for outcome in by_template {
+    for (_, outcome) in by_template {
         objects.extend(outcome.objects);
         notes = notes.or(outcome.notes);
         problems.extend(outcome.problems);
@@ -240,6 +188,36 @@ fn render_jobs(
     } else {
         Err(Error::Problems(problems))
     }
+}
+
+/// [`render`] while `check` (the values' schema check) runs on a thread of its own, started
+/// before the templates are compiled so that it overlaps all of the render. A failed check
+/// wins over the render's result, so the outcome is the same as checking first and then
+/// rendering; only the wall-clock time is shorter.
+pub fn render_checking(
+    req: &RenderRequest<'_>,
+    check: impl FnOnce() -> Result<()> + Send,
+) -> Result<Rendered> {
+    let (checked, rendered) = std::thread::scope(|s| {
+        let checker = s.spawn(check);
+        let rendered = render(req);
+        (checker.join(), rendered)
+    });
+    match checked {
+        Ok(Ok(())) => rendered,
+        Ok(Err(e)) => Err(e),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// What one template job produced.
+#[derive(Default)]
+struct TemplateOutcome {
+    /// Its objects, identity-checked, owned by the release and validated.
+    objects: Vec<Object>,
+    /// Rendered NOTES text, for the NOTES template.
+    notes: Option<String>,
+    problems: Vec<Problem>,
 }
 
 /// A `templates/*.yaml.j2` file that renders objects (not a `_*.j2` macro file, not NOTES).
@@ -702,5 +680,91 @@ mod tests {
         .to_string();
         assert!(e.contains("templates/_part.j2:2:7"), "{e}");
         assert!(e.contains("while rendering templates/t.yaml.j2"), "{e}");
+    }
+
+    /// A chart of `n` templates of different lengths, each making one ConfigMap; template
+    /// `broken` (if any) fails with an undefined name.
+    fn many_templates(n: usize, broken: &[usize]) -> Chart {
+        let mut files = crate::chart::ChartFiles::new();
+        files.insert(
+            "Chart.yaml".into(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+        );
+        for i in 0..n {
+            let padding = "# padding\n".repeat((i * 7) % 5);
+            let value = if broken.contains(&i) {
+                "{{ missing }}"
+            } else {
+                "ok"
+            };
+            files.insert(
+                format!("templates/t{i:02}.yaml.j2"),
+                format!(
+                    "{padding}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i:02}\ndata:\n  v: {value}\n"
+                )
+                .into_bytes(),
+            );
+        }
+        Chart::from_files(files, "t".into()).unwrap()
+    }
+
+    fn request<'a>(
+        chart: &'a Chart,
+        values: &'a Map<String, serde_json::Value>,
+        release: &'a ReleaseInfo,
+        capabilities: &'a Capabilities,
+    ) -> RenderRequest<'a> {
+        RenderRequest {
+            chart,
+            values,
+            release,
+            capabilities,
+            lookup: None,
+        }
+    }
+
+    #[test]
+    fn problems_come_in_template_order_whatever_the_threads() {
+        let chart = many_templates(12, &[9, 2, 5]);
+        let (values, release, caps) = (
+            Map::new(),
+            ReleaseInfo::install("r", "ns"),
+            Capabilities::default(),
+        );
+        let e = render(&request(&chart, &values, &release, &caps))
+            .unwrap_err()
+            .to_string();
+        let at = |name: &str| {
+            e.find(name)
+                .unwrap_or_else(|| panic!("{name} missing from {e}"))
+        };
+        assert!(
+            at("templates/t02.yaml.j2") < at("templates/t05.yaml.j2"),
+            "{e}"
+        );
+        assert!(
+            at("templates/t05.yaml.j2") < at("templates/t09.yaml.j2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_failed_values_check_wins_over_the_render() {
+        let chart = many_templates(6, &[]);
+        let (values, release, caps) = (
+            Map::new(),
+            ReleaseInfo::install("r", "ns"),
+            Capabilities::default(),
+        );
+        let req = request(&chart, &values, &release, &caps);
+        let ok = render_checking(&req, || Ok(())).unwrap();
+        assert_eq!(ok.manifest(), render(&req).unwrap().manifest());
+        let e = render_checking(&req, || Err(Error::msg("values: bad"))).unwrap_err();
+        assert_eq!(e.to_string(), "error: values: bad");
+        // Also when the render fails too: the values are the cause to fix first.
+        let broken = many_templates(6, &[3]);
+        let req = request(&broken, &values, &release, &caps);
+        let e = render_checking(&req, || Err(Error::msg("values: bad"))).unwrap_err();
+        assert_eq!(e.to_string(), "error: values: bad");
     }
 }

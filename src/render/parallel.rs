@@ -1,5 +1,5 @@
 //! A small work queue for the render: a handful of independent jobs of uneven size (one per
-//! template, plus the values' schema check) shared by a few scoped threads.
+//! template) shared by a few scoped threads.
 //!
 //! Why not rayon: a render is one to two milliseconds of work in a short-lived process; a
 //! global pool would cost more to start than it saves, and scoped threads borrow the template
