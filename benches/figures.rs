@@ -5,7 +5,7 @@
 //!
 //! * render + validate of the real chart in-process, with `values/minikube.yaml`: the full
 //!   offline pipeline as `template` runs it (load chart, read values, render and validate with
-//!   the schema check as one more parallel job, order) and the render step alone (values
+//!   the schema check on a thread of its own, order) and the render step alone (values
 //!   precomputed);
 //! * a synthetic 1,000-object chart generated into a temporary directory;
 //! * the whole `bscope-chart template -f values/minikube.yaml` process (the release binary

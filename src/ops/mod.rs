@@ -38,8 +38,8 @@ pub struct RenderOptions {
     pub values: ValueOptions,
 }
 
-/// Load the chart, compute values and render, offline. The values' schema check runs as one
-/// more job beside the templates ([`render::render_checking`]): the same result as checking
+/// Load the chart, compute values and render, offline. The values' schema check runs on its
+/// own thread beside the render ([`render::render_checking`]): the same result as checking
 /// first and rendering after, in less wall-clock time.
 pub fn render_offline(opts: &RenderOptions) -> Result<(Chart, ComputedValues, Rendered)> {
     let chart = Chart::load_or_embedded(opts.chart.as_deref())?;
