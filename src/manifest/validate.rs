@@ -98,8 +98,26 @@ known_kinds!(
 /// times at most); a "missing field" error caused by such a removal is not reported.
 fn check<T: DeserializeOwned>(value: &Value, redact: bool) -> Vec<String> {
     const MAX_ROUNDS: usize = 16;
-    let mut out = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
+    // Almost every object is well typed: try it with only the unknown-field tracking, which is
+    // cheap. Path tracking (a `String` per map key on the way down) is paid for only when an
+    // object is wrongly typed and the path must be reported.
+    {
+        let mut record = |path: serde_ignored::Path<'_>| {
+            let p = ignored_path(&path);
+            if !unknown.contains(&p) {
+                unknown.push(p);
+            }
+        };
+        if T::deserialize(serde_ignored::Deserializer::new(value, &mut record)).is_ok() {
+            return unknown
+                .into_iter()
+                .map(|p| format!("unknown field `{p}`"))
+                .collect();
+        }
+    }
+    unknown.clear();
+    let mut out = Vec::new();
     let mut removed: Vec<Vec<PathSeg>> = Vec::new();
     let mut current: Option<Value> = None; // a copy, made only once an error is found
     for _ in 0..MAX_ROUNDS {
