@@ -146,9 +146,8 @@ struct ChartInfo<'a> {
 
 /// Render and validate a chart.
 pub fn render(req: &RenderRequest<'_>) -> Result<Rendered> {
-    let sources = template_sources(req.chart)?;
-    let mut problems = Vec::new();
-    let env = environment(req, &sources, &mut problems);
+    let sources = Arc::new(template_sources(req.chart)?);
+    let env = environment(req, Arc::clone(&sources));
     let ctx = context(req);
 
     let templates: Vec<(&String, &String)> = sources
@@ -174,6 +173,15 @@ pub fn render(req: &RenderRequest<'_>) -> Result<Rendered> {
     let mut by_template: Vec<_> = longest_first.into_iter().zip(outcomes).collect();
     by_template.sort_unstable_by_key(|(i, _)| *i);
 
+    // The jobs compiled what they used. Every template must compile, though, even a macro
+    // file that nothing imports: syntax errors are reported here, once each, in name order.
+    let mut problems: Vec<Problem> = sources
+        .iter()
+        .filter_map(|(name, source)| {
+            let err = env.get_template(name).err()?;
+            Some(template_problem(&err, name, source, &sources))
+        })
+        .collect();
     let mut objects = Vec::new();
     let mut notes = None;
     for (_, outcome) in by_template {
@@ -236,7 +244,7 @@ fn render_template(
 ) -> TemplateOutcome {
     let mut out = TemplateOutcome::default();
     let Ok(tmpl) = env.get_template(name) else {
-        return out; // its syntax error is already reported
+        return out; // a syntax error, reported with the others after the render
     };
     match tmpl.render(ctx.clone()) {
         Ok(text) if name == NOTES_TEMPLATE => out.notes = Some(text),
@@ -257,6 +265,9 @@ fn render_template(
             }
             Err(e) => out.problems.extend(e.into_problems()),
         },
+        // A syntax error in an imported or included template is reported once, with the
+        // other syntax errors, not again for each template that uses it.
+        Err(err) if innermost(&err).kind() == ErrorKind::SyntaxError => {}
         Err(err) => out
             .problems
             .push(template_problem(&err, name, source, sources)),
@@ -287,11 +298,13 @@ fn template_sources(chart: &Chart) -> Result<BTreeMap<String, String>> {
     }
 }
 
-fn environment<'s>(
+/// The template environment. Templates are compiled when first used, by the job that needs
+/// them (minijinja compiles outside its lock), so compiling is spread over the render's
+/// threads instead of preceding them; [`render`] compiles whatever was not used afterwards.
+fn environment(
     req: &RenderRequest<'_>,
-    sources: &'s BTreeMap<String, String>,
-    problems: &mut Vec<Problem>,
-) -> Environment<'s> {
+    sources: Arc<BTreeMap<String, String>>,
+) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
@@ -333,11 +346,7 @@ fn environment<'s>(
         ),
         req.lookup.clone(),
     );
-    for (name, source) in sources {
-        if let Err(err) = env.add_template(name, source) {
-            problems.push(template_problem(&err, name, source, sources));
-        }
-    }
+    env.set_loader(move |name| Ok(sources.get(name).cloned()));
     env
 }
 
@@ -359,19 +368,12 @@ fn context(req: &RenderRequest<'_>) -> Value {
 /// message is built from the error kind and the failing expression's text only: minijinja's own
 /// debug display lists variable values, which may be secrets.
 fn template_problem(
-    mut err: &minijinja::Error,
+    err: &minijinja::Error,
     rendering: &str,
     rendering_source: &str,
     sources: &BTreeMap<String, String>,
 ) -> Problem {
-    // `{% include %}` wraps the included template's error; report the inner one, which knows
-    // the line.
-    while err.kind() == ErrorKind::BadInclude {
-        match std::error::Error::source(err).and_then(|s| s.downcast_ref::<minijinja::Error>()) {
-            Some(inner) => err = inner,
-            None => break,
-        }
-    }
+    let err = innermost(err);
     let name = err.name().unwrap_or(rendering).to_string();
     let source = sources.get(&name).map_or(rendering_source, String::as_str);
     let (line, column, width, expr) = match err.range() {
@@ -455,6 +457,18 @@ fn template_problem(
             width,
         )
         .help(help)
+}
+
+/// The error to report: `{% include %}` wraps the included template's error, and the inner
+/// one knows the line.
+fn innermost(mut err: &minijinja::Error) -> &minijinja::Error {
+    while err.kind() == ErrorKind::BadInclude {
+        match std::error::Error::source(err).and_then(|s| s.downcast_ref::<minijinja::Error>()) {
+            Some(inner) => err = inner,
+            None => break,
+        }
+    }
+    err
 }
 
 /// A bare variable name (`replicas`), as opposed to an attribute or item access.
@@ -766,5 +780,44 @@ mod tests {
         let req = request(&broken, &values, &release, &caps);
         let e = render_checking(&req, || Err(Error::msg("values: bad"))).unwrap_err();
         assert_eq!(e.to_string(), "error: values: bad");
+    }
+
+    #[test]
+    fn each_syntax_error_is_reported_once_even_in_unused_or_shared_macro_files() {
+        let mut chart = many_templates(4, &[]);
+        let mut add = |name: &str, text: &str| {
+            chart
+                .files
+                .insert(format!("templates/{name}"), text.as_bytes().to_vec())
+        };
+        // Imported by two templates, and broken.
+        add(
+            "_shared.j2",
+            "{% macro m() %}\n{{ oops( }}\n{% endmacro %}\n",
+        );
+        add(
+            "u1.yaml.j2",
+            "{% import '_shared.j2' as s %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: u1\n",
+        );
+        add(
+            "u2.yaml.j2",
+            "{% import '_shared.j2' as s %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: u2\n",
+        );
+        // Imported by nothing, and broken: templates are compiled lazily, this one too.
+        add("_unused.j2", "{% if %}\n");
+        let (values, release, caps) = (
+            Map::new(),
+            ReleaseInfo::install("r", "ns"),
+            Capabilities::default(),
+        );
+        let e = render(&request(&chart, &values, &release, &caps))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e.matches("syntax error").count(), 2, "{e}");
+        assert_eq!(e.matches("templates/_shared.j2:2:").count(), 1, "{e}");
+        assert_eq!(e.matches("templates/_unused.j2:1:").count(), 1, "{e}");
+        assert!(!e.contains("templates/u1.yaml.j2"), "{e}");
+        let (shared, unused) = (e.find("_shared.j2:2"), e.find("_unused.j2:1"));
+        assert!(shared < unused, "name order: {e}");
     }
 }
