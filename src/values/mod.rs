@@ -237,6 +237,20 @@ pub fn compute(
     Ok(unchecked.values)
 }
 
+/// Compile a chart's `values.schema.json` text (none: `None`, nothing to check).
+pub fn compile_schema(
+    schema_json: Option<&str>,
+    chart_origin: &str,
+) -> Result<Option<schema::Schema>> {
+    schema_json
+        .map(|text| schema::Schema::compile(text, &schema_file(chart_origin)))
+        .transpose()
+}
+
+fn schema_file(chart_origin: &str) -> String {
+    format!("{chart_origin}/values.schema.json")
+}
+
 /// Merged values that have not been checked against the schema yet.
 ///
 /// [`compute`] in two steps, so that the schema check (compiling a JSON Schema is the most
@@ -270,11 +284,15 @@ impl Unchecked {
         chart_origin: &str,
         layers: &[Layer],
     ) -> Result<()> {
-        let Some(schema) = schema_json else {
-            return Ok(());
-        };
-        let schema =
-            schema::Schema::compile(schema, &format!("{chart_origin}/values.schema.json"))?;
+        match compile_schema(schema_json, chart_origin)? {
+            Some(schema) => self.check_with(&schema, layers),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Unchecked::check`] with the schema already compiled ([`compile_schema`]), so that
+    /// compiling, the expensive part, can start before the values are known.
+    pub fn check_with(&self, schema: &schema::Schema, layers: &[Layer]) -> Result<()> {
         let mut all = Vec::with_capacity(layers.len() + 1);
         all.push(Layer {
             source: Source::ChartDefaults,
