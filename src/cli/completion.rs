@@ -16,6 +16,6 @@ pub fn run(a: CompletionArgs, cmd: &mut clap::Command) -> crate::Result<ExitCode
     // pipe is not worth a panic.
     let mut script = Vec::new();
     clap_complete::generate(a.shell, cmd, "bscope-chart", &mut script);
-    super::template::write_stdout(&script)?;
+    super::write_stdout(&script)?;
     Ok(ExitCode::SUCCESS)
 }

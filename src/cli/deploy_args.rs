@@ -117,7 +117,7 @@ pub fn report(d: &Deployed, verb: &str) -> Result<()> {
     if let Some(notes) = &r.notes
         && !notes.trim().is_empty()
     {
-        super::write_stdout(&format!("{}\n", notes.trim_end()))?;
+        super::write_stdout(format!("{}\n", notes.trim_end()))?;
     }
     Ok(())
 }

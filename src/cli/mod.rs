@@ -120,11 +120,12 @@ fn run(cli: Cli) -> crate::Result<ExitCode> {
     }
 }
 
-/// Write data to stdout; errors (a closed pipe among them) become [`crate::Error::Io`].
-pub(crate) fn write_stdout(text: &str) -> crate::Result<()> {
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
+/// Write text to stdout and flush it; errors become [`crate::Error::Io`]. A closed pipe
+/// (`bscope-chart template | head`) is one of them, and [`main`] treats it as success.
+pub(crate) fn write_stdout(text: impl AsRef<[u8]>) -> crate::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_ref())
+        .and_then(|()| out.flush())
         .map_err(|e| crate::Error::io("write", "<stdout>", e))
 }
 

@@ -30,6 +30,6 @@ pub fn run(global: &GlobalArgs, a: ShowArgs) -> crate::Result<ExitCode> {
         What::Schema => ShowWhat::Schema,
     };
     let text = show(global.chart.as_deref(), what)?;
-    super::template::write_stdout(text.as_bytes())?;
+    super::write_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
 }

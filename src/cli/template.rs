@@ -1,13 +1,11 @@
 //! `bscope-chart template`.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::args::{GlobalArgs, ValuesArgs, render_options};
-use crate::error::Error;
 use crate::ops::{self, DEFAULT_RELEASE};
 
 #[derive(Debug, Args)]
@@ -34,19 +32,7 @@ pub fn run(global: &GlobalArgs, a: TemplateArgs) -> crate::Result<ExitCode> {
                 eprintln!("wrote {}", path.display());
             }
         }
-        None => write_stdout(rendered.manifest().as_bytes())?,
+        None => super::write_stdout(rendered.manifest())?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Write data to stdout. A closed pipe (`bscope-chart template | head`) is not an error: the
-/// reader has all it wanted, and an "error: Broken pipe" after its output would only confuse.
-pub(super) fn write_stdout(bytes: &[u8]) -> crate::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::io("write", "<stdout>", e))
-        }
-        _ => Ok(()),
-    }
 }
