@@ -9,12 +9,18 @@ pub mod metadata;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
+
 pub use metadata::ChartMetadata;
 
 use crate::error::{Error, Problem, Result};
 
 /// Relative path (with `/` separators, no leading `NAME/`) → file contents, sorted by path.
-pub type ChartFiles = BTreeMap<String, Vec<u8>>;
+///
+/// [`Bytes`] rather than `Vec<u8>`: the embedded chart's files stay in the binary's read-only
+/// data instead of being copied to the heap at every start (a `template` run is short enough
+/// that first-touching those heap pages showed in its time), and clones share.
+pub type ChartFiles = BTreeMap<String, Bytes>;
 
 /// Name of the ignore file (gitignore syntax) honoured when reading a chart directory.
 pub const IGNORE_FILE: &str = ".bscopeignore";
@@ -51,7 +57,7 @@ impl Chart {
     pub fn embedded() -> Result<Chart> {
         let files = embedded::FILES
             .iter()
-            .map(|(p, b)| ((*p).to_string(), b.to_vec()))
+            .map(|(p, b)| ((*p).to_string(), Bytes::from_static(b)))
             .collect();
         Chart::from_files(files, "<embedded>".to_string())
     }
@@ -73,7 +79,7 @@ impl Chart {
             )
         })?;
         let metadata = ChartMetadata::parse(
-            &utf8(chart_yaml, "Chart.yaml")?,
+            utf8(chart_yaml, "Chart.yaml")?,
             &format!("{origin}/Chart.yaml"),
         )?;
         Ok(Chart {
@@ -84,27 +90,33 @@ impl Chart {
     }
 
     /// A file as UTF-8 text, if present.
-    pub fn text(&self, path: &str) -> Result<Option<String>> {
+    pub fn text(&self, path: &str) -> Result<Option<&str>> {
         self.files.get(path).map(|b| utf8(b, path)).transpose()
     }
 
     /// The chart's `values.yaml` text (empty if the chart has none).
-    pub fn values_yaml(&self) -> Result<String> {
+    pub fn values_yaml(&self) -> Result<&str> {
         Ok(self.text("values.yaml")?.unwrap_or_default())
     }
 
     /// The chart's `values.schema.json` text, if any.
-    pub fn schema_json(&self) -> Result<Option<String>> {
+    pub fn schema_json(&self) -> Result<Option<&str>> {
         self.text("values.schema.json")
     }
 
     /// Templates (`templates/…`) as (path, source), sorted by path.
-    pub fn templates(&self) -> Result<Vec<(&str, String)>> {
-        self.files
-            .iter()
-            .filter(|(p, _)| p.starts_with("templates/"))
-            .map(|(p, b)| Ok((p.as_str(), utf8(b, p)?)))
+    pub fn templates(&self) -> Result<Vec<(&str, &str)>> {
+        self.files_under("templates/")
+            .map(|(p, b)| Ok((p, utf8(b, p)?)))
             .collect()
+    }
+
+    /// Files whose path starts with `dir` (e.g. `"files/"`), as (path, bytes), sorted by path.
+    pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = (&'a str, &'a Bytes)> {
+        self.files
+            .range::<str, _>((std::ops::Bound::Included(dir), std::ops::Bound::Unbounded))
+            .take_while(move |(p, _)| p.starts_with(dir))
+            .map(|(p, b)| (p.as_str(), b))
     }
 
     /// Name used for this chart in messages: `name-version`.
@@ -113,11 +125,11 @@ impl Chart {
     }
 }
 
-fn utf8(bytes: &[u8], path: &str) -> Result<String> {
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
+fn utf8<'a>(bytes: &'a [u8], path: &str) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
         Error::msg(format!(
             "{path}: not valid UTF-8 (byte {})",
-            e.utf8_error().valid_up_to()
+            e.valid_up_to()
         ))
     })
 }
@@ -167,7 +179,7 @@ pub fn read_dir(root: &Path) -> Result<ChartFiles> {
                 stack.push(path);
             } else if kind.is_file() {
                 let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-                files.insert(rel, bytes);
+                files.insert(rel, bytes.into());
             }
         }
     }

@@ -69,7 +69,7 @@ fn unvalidated_merge(
     layers: &[Layer],
 ) -> Option<serde_json::Map<String, serde_json::Value>> {
     let text = chart.values_yaml().ok()?;
-    let defaults = crate::values::parse_values(&text, "values.yaml").ok()?;
+    let defaults = crate::values::parse_values(text, "values.yaml").ok()?;
     Some(crate::values::coalesce(
         &defaults,
         &crate::values::merge_user(layers),

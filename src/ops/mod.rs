@@ -46,9 +46,9 @@ pub fn render_offline(opts: &RenderOptions) -> Result<(Chart, ComputedValues, Re
     let chart = Chart::load_or_embedded(opts.chart.as_deref())?;
     let schema_json = chart.schema_json()?;
     let (values, rendered) = std::thread::scope(|s| {
-        let schema = s.spawn(|| values::compile_schema(schema_json.as_deref(), &chart.origin));
+        let schema = s.spawn(|| values::compile_schema(schema_json, &chart.origin));
         let layers = opts.values.layers()?;
-        let unchecked = values::merge(&chart.values_yaml()?, &chart.origin, &layers)?;
+        let unchecked = values::merge(chart.values_yaml()?, &chart.origin, &layers)?;
         let release = ReleaseInfo::install(&opts.release, &opts.namespace);
         let rendered = render::render_checking(
             &RenderRequest {
@@ -73,8 +73,8 @@ pub fn render_offline(opts: &RenderOptions) -> Result<(Chart, ComputedValues, Re
 /// Merge and validate values for `chart`.
 pub fn compute_values(chart: &Chart, layers: &[Layer]) -> Result<ComputedValues> {
     values::compute(
-        &chart.values_yaml()?,
-        chart.schema_json()?.as_deref(),
+        chart.values_yaml()?,
+        chart.schema_json()?,
         &chart.origin,
         layers,
     )

@@ -26,5 +26,6 @@ pub fn show(chart: Option<&Path>, what: ShowWhat) -> Result<String> {
     };
     chart
         .text(file)?
+        .map(str::to_owned)
         .ok_or_else(|| Error::msg(format!("{}: the chart has no {file}", chart.origin)))
 }

@@ -69,7 +69,7 @@ pub fn upgrade_values(
                 crate::render::toyaml::to_yaml(&serde_json::Value::Object(previous.values.clone()));
             let mut all = vec![prev_user];
             all.extend(layers);
-            values::compute(&base, chart.schema_json()?.as_deref(), &chart.origin, &all)
+            values::compute(&base, chart.schema_json()?, &chart.origin, &all)
         }
     }
 }

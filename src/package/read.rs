@@ -285,7 +285,7 @@ fn collect<R: Read>(
                 format!("entry {shown:?} is truncated"),
             )));
         }
-        files.insert(rest.to_string(), data);
+        files.insert(rest.to_string(), data.into());
     }
     Ok((top, files))
 }
@@ -377,9 +377,9 @@ mod tests {
 
     fn chart_files(extra: &[(&str, &[u8])]) -> ChartFiles {
         let mut f = ChartFiles::new();
-        f.insert("Chart.yaml".into(), CHART_YAML.as_bytes().to_vec());
+        f.insert("Chart.yaml".into(), CHART_YAML.as_bytes().to_vec().into());
         for (p, b) in extra {
-            f.insert((*p).into(), b.to_vec());
+            f.insert((*p).into(), b.to_vec().into());
         }
         f
     }
@@ -538,8 +538,8 @@ mod tests {
             .to_string();
         assert!(e.contains("more than 3 entries"), "{e}");
         // Headers alone (a long-name entry per file) count against the total.
-        let many: Vec<(String, Vec<u8>)> = (0..2)
-            .map(|i| (format!("{i}{}", "n".repeat(40_000)), vec![]))
+        let many: Vec<(String, bytes::Bytes)> = (0..2)
+            .map(|i| (format!("{i}{}", "n".repeat(40_000)), vec![].into()))
             .collect();
         let mut f = chart_files(&[]);
         f.extend(many);

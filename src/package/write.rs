@@ -137,7 +137,7 @@ pub fn archive_bytes(files: &ChartFiles, name: &str, mtime: u64) -> Vec<u8> {
         let short = truncate_at_char(&full, NAME_FIELD);
         header.as_old_mut().name[..short.len()].copy_from_slice(short.as_bytes());
         header.set_cksum();
-        in_memory(builder.append(&header, data.as_slice()));
+        in_memory(builder.append(&header, &data[..]));
     }
     let tar = in_memory(builder.into_inner());
     let mut gz = GzBuilder::new()
@@ -259,7 +259,7 @@ mod tests {
     fn files(entries: &[(&str, &str)]) -> ChartFiles {
         entries
             .iter()
-            .map(|(p, b)| ((*p).to_string(), b.as_bytes().to_vec()))
+            .map(|(p, b)| ((*p).to_string(), b.as_bytes().to_vec().into()))
             .collect()
     }
 

@@ -37,7 +37,8 @@ pub fn register(
             let bytes = files
                 .get(&key)
                 .ok_or_else(|| chart_error(format!("file(): chart has no file `{key}`")))?;
-            String::from_utf8(bytes.clone())
+            std::str::from_utf8(bytes)
+                .map(str::to_owned)
                 .map_err(|_| chart_error(format!("file(): `{key}` is not UTF-8 text")))
         });
     }

@@ -19,7 +19,7 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
 use serde_json::Map;
 
-use crate::chart::Chart;
+use crate::chart::{Chart, ChartFiles};
 use crate::error::{Error, Location, Problem, Result};
 use crate::manifest::{
     self, INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, Object, RELEASE_ANNOTATION, validate,
@@ -146,12 +146,13 @@ struct ChartInfo<'a> {
 
 /// Render and validate a chart.
 pub fn render(req: &RenderRequest<'_>) -> Result<Rendered> {
-    let sources = Arc::new(template_sources(req.chart)?);
-    let env = environment(req, Arc::clone(&sources));
+    let sources = template_sources(req.chart)?;
+    let env = environment(req);
     let ctx = context(req);
 
-    let templates: Vec<(&String, &String)> = sources
+    let templates: Vec<(&String, &str)> = sources
         .iter()
+        .map(|(name, source)| (name, *source))
         .filter(|(name, _)| is_manifest_template(name) || *name == NOTES_TEMPLATE)
         .collect();
     // Longest templates first: the queue hands jobs out in order, so the big ones start early
@@ -240,7 +241,7 @@ fn render_template(
     ctx: &Value,
     name: &str,
     source: &str,
-    sources: &BTreeMap<String, String>,
+    sources: &Sources<'_>,
 ) -> TemplateOutcome {
     let mut out = TemplateOutcome::default();
     let Ok(tmpl) = env.get_template(name) else {
@@ -275,11 +276,19 @@ fn render_template(
     out
 }
 
-fn template_sources(chart: &Chart) -> Result<BTreeMap<String, String>> {
+/// A template's name: its path under `templates/`.
+fn template_name(path: &str) -> &str {
+    path.strip_prefix("templates/").unwrap_or(path)
+}
+
+/// Template name (path under `templates/`) → source text, borrowed from the chart.
+type Sources<'a> = BTreeMap<String, &'a str>;
+
+fn template_sources(chart: &Chart) -> Result<Sources<'_>> {
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     for (path, source) in chart.templates()? {
-        let name = path.trim_start_matches("templates/").to_string();
+        let name = template_name(path).to_string();
         let ok = name.ends_with(".yaml.j2")
             || (name.starts_with('_') && name.ends_with(".j2"))
             || name == NOTES_TEMPLATE;
@@ -301,10 +310,8 @@ fn template_sources(chart: &Chart) -> Result<BTreeMap<String, String>> {
 /// The template environment. Templates are compiled when first used, by the job that needs
 /// them (minijinja compiles outside its lock), so compiling is spread over the render's
 /// threads instead of preceding them; [`render`] compiles whatever was not used afterwards.
-fn environment(
-    req: &RenderRequest<'_>,
-    sources: Arc<BTreeMap<String, String>>,
-) -> Environment<'static> {
+/// The loader shares the chart's template bytes (checked to be UTF-8 by [`template_sources`]).
+fn environment(req: &RenderRequest<'_>) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
@@ -335,18 +342,23 @@ fn environment(
         // the templates and the rest along with it.
         Arc::new(
             req.chart
-                .files
-                .range::<str, _>((
-                    std::ops::Bound::Included("files/"),
-                    std::ops::Bound::Unbounded,
-                ))
-                .take_while(|(k, _)| k.starts_with("files/"))
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .files_under("files/")
+                .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
         ),
         req.lookup.clone(),
     );
-    env.set_loader(move |name| Ok(sources.get(name).cloned()));
+    let templates: ChartFiles = req
+        .chart
+        .files_under("templates/")
+        .map(|(path, bytes)| (template_name(path).to_string(), bytes.clone()))
+        .collect();
+    env.set_loader(move |name| {
+        Ok(templates
+            .get(name)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .map(str::to_owned))
+    });
     env
 }
 
@@ -371,11 +383,11 @@ fn template_problem(
     err: &minijinja::Error,
     rendering: &str,
     rendering_source: &str,
-    sources: &BTreeMap<String, String>,
+    sources: &Sources<'_>,
 ) -> Problem {
     let err = innermost(err);
     let name = err.name().unwrap_or(rendering).to_string();
-    let source = sources.get(&name).map_or(rendering_source, String::as_str);
+    let source = sources.get(&name).copied().unwrap_or(rendering_source);
     let (line, column, width, expr) = match err.range() {
         Some(r)
             if r.end <= source.len()
@@ -530,9 +542,12 @@ mod tests {
         let mut files = crate::chart::ChartFiles::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec().into(),
         );
-        files.insert("templates/t.yaml.j2".into(), template.as_bytes().to_vec());
+        files.insert(
+            "templates/t.yaml.j2".into(),
+            template.as_bytes().to_vec().into(),
+        );
         let chart = Chart::from_files(files, "t".into()).unwrap();
         let values = values.as_object().cloned().unwrap_or_default();
         let release = ReleaseInfo::install("r", "ns");
@@ -554,14 +569,14 @@ mod tests {
         let mut files = crate::chart::ChartFiles::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec().into(),
         );
-        files.insert("files/a.txt".into(), b"alpha".to_vec());
-        files.insert("files/d/b.txt".into(), b"beta".to_vec());
-        files.insert("values.yaml".into(), b"x: 1\n".to_vec());
+        files.insert("files/a.txt".into(), b"alpha".to_vec().into());
+        files.insert("files/d/b.txt".into(), b"beta".to_vec().into());
+        files.insert("values.yaml".into(), b"x: 1\n".to_vec().into());
         files.insert(
             "templates/t.yaml.j2".into(),
-            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: {{ file('a.txt') }}\n  list: {{ files() | join(',') }}\n  d: {{ files('d/') | join(',') }}\n".to_vec(),
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: {{ file('a.txt') }}\n  list: {{ files() | join(',') }}\n  d: {{ files('d/') | join(',') }}\n".to_vec().into(),
         );
         let chart = Chart::from_files(files, "t".into()).unwrap();
         let values = Map::new();
@@ -617,11 +632,11 @@ mod tests {
         let mut files = crate::chart::ChartFiles::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec().into(),
         );
         files.insert(
             "templates/t.yaml.j2".into(),
-            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  t: \"{{ values.t }}\"\n  f: \"{{ values.f }}\"\n  n: \"{{ values.n }}\"\n  d: \"{{ values.missing | default('fallback') }}\"\n  l: '{{ values.l }}'\n".to_vec(),
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  t: \"{{ values.t }}\"\n  f: \"{{ values.f }}\"\n  n: \"{{ values.n }}\"\n  d: \"{{ values.missing | default('fallback') }}\"\n  l: '{{ values.l }}'\n".to_vec().into(),
         );
         let chart = Chart::from_files(files, "t".into()).unwrap();
         let values = json!({"t": true, "f": false, "n": null, "l": [1, "a"]})
@@ -670,15 +685,15 @@ mod tests {
         let mut files = crate::chart::ChartFiles::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec().into(),
         );
         files.insert(
             "templates/t.yaml.j2".into(),
-            b"{% include '_part.j2' %}\n".to_vec(),
+            b"{% include '_part.j2' %}\n".to_vec().into(),
         );
         files.insert(
             "templates/_part.j2".into(),
-            b"a: 1\nb: {{ nope }}\n".to_vec(),
+            b"a: 1\nb: {{ nope }}\n".to_vec().into(),
         );
         let chart = Chart::from_files(files, "t".into()).unwrap();
         let values = Map::new();
@@ -702,7 +717,7 @@ mod tests {
         let mut files = crate::chart::ChartFiles::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec(),
+            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec().into(),
         );
         for i in 0..n {
             let padding = "# padding\n".repeat((i * 7) % 5);
@@ -716,7 +731,8 @@ mod tests {
                 format!(
                     "{padding}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i:02}\ndata:\n  v: {value}\n"
                 )
-                .into_bytes(),
+                .into_bytes()
+                .into(),
             );
         }
         Chart::from_files(files, "t".into()).unwrap()
@@ -788,7 +804,7 @@ mod tests {
         let mut add = |name: &str, text: &str| {
             chart
                 .files
-                .insert(format!("templates/{name}"), text.as_bytes().to_vec())
+                .insert(format!("templates/{name}"), text.as_bytes().to_vec().into())
         };
         // Imported by two templates, and broken.
         add(
