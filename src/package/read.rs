@@ -370,6 +370,7 @@ impl<R: Read> Read for Capped<'_, R> {
 mod tests {
     use super::*;
     use crate::package::archive_bytes;
+    use bytes::Bytes;
     use proptest::prelude::*;
     use std::io::Write as _;
 
@@ -377,9 +378,12 @@ mod tests {
 
     fn chart_files(extra: &[(&str, &[u8])]) -> ChartFiles {
         let mut f = ChartFiles::new();
-        f.insert("Chart.yaml".into(), CHART_YAML.as_bytes().to_vec().into());
+        f.insert(
+            "Chart.yaml".into(),
+            Bytes::from_static(CHART_YAML.as_bytes()),
+        );
         for (p, b) in extra {
-            f.insert((*p).into(), b.to_vec().into());
+            f.insert((*p).into(), Bytes::copy_from_slice(b));
         }
         f
     }
@@ -538,8 +542,8 @@ mod tests {
             .to_string();
         assert!(e.contains("more than 3 entries"), "{e}");
         // Headers alone (a long-name entry per file) count against the total.
-        let many: Vec<(String, bytes::Bytes)> = (0..2)
-            .map(|i| (format!("{i}{}", "n".repeat(40_000)), vec![].into()))
+        let many: Vec<(String, Bytes)> = (0..2)
+            .map(|i| (format!("{i}{}", "n".repeat(40_000)), Bytes::new()))
             .collect();
         let mut f = chart_files(&[]);
         f.extend(many);

@@ -255,11 +255,12 @@ fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, File)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
 
     fn files(entries: &[(&str, &str)]) -> ChartFiles {
         entries
             .iter()
-            .map(|(p, b)| ((*p).to_string(), b.as_bytes().to_vec().into()))
+            .map(|(p, b)| ((*p).to_string(), Bytes::copy_from_slice(b.as_bytes())))
             .collect()
     }
 

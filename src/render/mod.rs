@@ -535,6 +535,7 @@ fn duplicates(objects: &[Object]) -> Vec<Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use serde_json::json;
 
     /// Render a one-template chart with `values`, returning the error text.
@@ -542,12 +543,9 @@ mod tests {
         let mut files = crate::chart::ChartFiles::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec().into(),
+            Bytes::from_static(b"apiVersion: v2\nname: t\nversion: 0.1.0\n"),
         );
-        files.insert(
-            "templates/t.yaml.j2".into(),
-            template.as_bytes().to_vec().into(),
-        );
+        files.insert("templates/t.yaml.j2".into(), template.to_owned().into());
         let chart = Chart::from_files(files, "t".into()).unwrap();
         let values = values.as_object().cloned().unwrap_or_default();
         let release = ReleaseInfo::install("r", "ns");
@@ -569,14 +567,14 @@ mod tests {
         let mut files = crate::chart::ChartFiles::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec().into(),
+            Bytes::from_static(b"apiVersion: v2\nname: t\nversion: 0.1.0\n"),
         );
-        files.insert("files/a.txt".into(), b"alpha".to_vec().into());
-        files.insert("files/d/b.txt".into(), b"beta".to_vec().into());
-        files.insert("values.yaml".into(), b"x: 1\n".to_vec().into());
+        files.insert("files/a.txt".into(), Bytes::from_static(b"alpha"));
+        files.insert("files/d/b.txt".into(), Bytes::from_static(b"beta"));
+        files.insert("values.yaml".into(), Bytes::from_static(b"x: 1\n"));
         files.insert(
             "templates/t.yaml.j2".into(),
-            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: {{ file('a.txt') }}\n  list: {{ files() | join(',') }}\n  d: {{ files('d/') | join(',') }}\n".to_vec().into(),
+            Bytes::from_static(b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: {{ file('a.txt') }}\n  list: {{ files() | join(',') }}\n  d: {{ files('d/') | join(',') }}\n"),
         );
         let chart = Chart::from_files(files, "t".into()).unwrap();
         let values = Map::new();
@@ -632,11 +630,11 @@ mod tests {
         let mut files = crate::chart::ChartFiles::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec().into(),
+            Bytes::from_static(b"apiVersion: v2\nname: t\nversion: 0.1.0\n"),
         );
         files.insert(
             "templates/t.yaml.j2".into(),
-            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  t: \"{{ values.t }}\"\n  f: \"{{ values.f }}\"\n  n: \"{{ values.n }}\"\n  d: \"{{ values.missing | default('fallback') }}\"\n  l: '{{ values.l }}'\n".to_vec().into(),
+            Bytes::from_static(b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  t: \"{{ values.t }}\"\n  f: \"{{ values.f }}\"\n  n: \"{{ values.n }}\"\n  d: \"{{ values.missing | default('fallback') }}\"\n  l: '{{ values.l }}'\n"),
         );
         let chart = Chart::from_files(files, "t".into()).unwrap();
         let values = json!({"t": true, "f": false, "n": null, "l": [1, "a"]})
@@ -685,15 +683,15 @@ mod tests {
         let mut files = crate::chart::ChartFiles::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec().into(),
+            Bytes::from_static(b"apiVersion: v2\nname: t\nversion: 0.1.0\n"),
         );
         files.insert(
             "templates/t.yaml.j2".into(),
-            b"{% include '_part.j2' %}\n".to_vec().into(),
+            Bytes::from_static(b"{% include '_part.j2' %}\n"),
         );
         files.insert(
             "templates/_part.j2".into(),
-            b"a: 1\nb: {{ nope }}\n".to_vec().into(),
+            Bytes::from_static(b"a: 1\nb: {{ nope }}\n"),
         );
         let chart = Chart::from_files(files, "t".into()).unwrap();
         let values = Map::new();
@@ -717,7 +715,7 @@ mod tests {
         let mut files = crate::chart::ChartFiles::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: t\nversion: 0.1.0\n".to_vec().into(),
+            Bytes::from_static(b"apiVersion: v2\nname: t\nversion: 0.1.0\n"),
         );
         for i in 0..n {
             let padding = "# padding\n".repeat((i * 7) % 5);
@@ -731,7 +729,6 @@ mod tests {
                 format!(
                     "{padding}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i:02}\ndata:\n  v: {value}\n"
                 )
-                .into_bytes()
                 .into(),
             );
         }
@@ -804,7 +801,7 @@ mod tests {
         let mut add = |name: &str, text: &str| {
             chart
                 .files
-                .insert(format!("templates/{name}"), text.as_bytes().to_vec().into())
+                .insert(format!("templates/{name}"), text.to_owned().into())
         };
         // Imported by two templates, and broken.
         add(
